@@ -184,6 +184,69 @@ def test_certify_false_skips_residual():
     np.testing.assert_array_equal(sol.V, backward_induction(mdp).V)
 
 
+def test_certificate_is_computed_on_first_access_and_cached(monkeypatch):
+    mdp = random_mdp(6, 3, horizon=4, rng=1)
+    calls = []
+    real = dp._certificate_fh
+    monkeypatch.setattr(dp, "_certificate_fh", lambda m, V: calls.append(1) or real(m, V))
+    sol = backward_induction(mdp)
+    assert calls == []                                       # the solve did not certify
+    first = sol.bellman_residual
+    assert sol.bellman_residual == first and calls == [1]    # computed once, then cached
+    assert first == pytest.approx(bellman_residual(mdp, sol.V), abs=1e-14)
+    assert first <= ATOL
+
+
+# ----------------------------------------------------------------------------- speculation
+
+def _speculation_cases():
+    """Stationary instances whose greedy policy settles at once (dense), late (Garnet), keeps
+    changing (deterministic Garnet, gridworld), or is tied everywhere (zero rewards)."""
+    from rlth.models.instances import gridworld, riverswim
+    zero = random_mdp(7, 3, horizon=20, rng=4)
+    yield "dense", random_mdp(40, 5, horizon=30, rng=0)
+    for seed in range(4):
+        yield f"garnet1-{seed}", random_mdp(40, 4, horizon=40, rng=seed, branching=1)
+        yield f"garnet2-{seed}", random_mdp(60, 6, horizon=60, rng=seed, branching=2)
+    yield "gridworld", gridworld(4, 4, horizon=30)
+    yield "riverswim", riverswim(8, horizon=40)
+    yield "zero-rewards", FiniteHorizonMDP(zero.P_stages[0], np.zeros((7, 3)), horizon=20)
+    yield "S=1", random_mdp(1, 3, horizon=9, rng=5)
+    yield "A=1", random_mdp(5, 1, horizon=9, rng=6)
+
+
+@pytest.mark.parametrize("first_block", [2, 16])
+def test_speculative_backward_induction_equals_plain_recursion(monkeypatch, first_block):
+    outcomes = []
+    real = dp._speculative_stages
+
+    def recording(*args):
+        n = real(*args)
+        outcomes.append((args[8], n))                          # (block length k, stages kept)
+        return n
+
+    monkeypatch.setattr(dp, "_speculative_stages", recording)
+    monkeypatch.setattr(dp, "SPEC_FIRST_BLOCK", first_block)
+    monkeypatch.setattr(dp, "NUMBA_MAX_STAGE_BYTES", 0)
+    for name, mdp in _speculation_cases():
+        monkeypatch.setattr(dp, "SPECULATE", False)
+        plain = backward_induction(mdp)
+        monkeypatch.setattr(dp, "SPECULATE", True)
+        n_before = len(outcomes)
+        spec = backward_induction(mdp)
+        kept = sum(n for _, n in outcomes[n_before:])
+        assert kept <= mdp.horizon, name
+        np.testing.assert_allclose(spec.V, plain.V, atol=1e-12, rtol=0, err_msg=name)
+        assert_bellman_optimal(mdp, spec, atol=1e-12)
+        np.testing.assert_array_equal(spec.pi, np.argmax(spec.Q, axis=-1), err_msg=name)
+        # the speculative policy is optimal (evaluated exactly, not just greedy)
+        np.testing.assert_allclose(evaluate_policy(mdp, spec.pi).V, plain.V, atol=1e-12, rtol=0,
+                                   err_msg=name)
+    # both branches ran: blocks verified in full and blocks refuted part-way
+    assert any(n == k for k, n in outcomes) and any(n < k for k, n in outcomes)
+
+
+
 # ----------------------------------------------------------------------------- discounted
 
 def test_puterman_two_state_analytic():

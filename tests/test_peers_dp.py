@@ -31,6 +31,20 @@ def test_backward_induction_vs_quantecon_beta_one(S, A, seed):
     np.testing.assert_array_equal(sol.pi, sigmas)     # random rewards: no ties
 
 
+@pytest.mark.parametrize("kind", ["dense", "garnet2", "deterministic"])
+def test_speculative_large_path_vs_quantecon(kind):
+    # (300, 10): one stage of P is 7.2 MB, above NUMBA_MAX_STAGE_BYTES, so the stationary
+    # speculative BLAS path runs; Garnet instances make it refute guesses on the way
+    from rlth.solvers import dp
+    assert 300 * 10 * 300 * 8 > dp.NUMBA_MAX_STAGE_BYTES
+    kw = {"dense": {}, "garnet2": {"branching": 2}, "deterministic": {"branching": 1}}[kind]
+    mdp = random_mdp(300, 10, horizon=60, rng=2, **kw)
+    sol = backward_induction(mdp)
+    vs, sigmas = qe_ddp.backward_induction(_ddp(mdp, 1.0), 60)
+    np.testing.assert_allclose(sol.V, vs, atol=1e-8, rtol=0)
+    np.testing.assert_array_equal(sol.pi, sigmas)
+
+
 @pytest.mark.parametrize("S, A", SIZES)
 @pytest.mark.parametrize("gamma", [0.5, 0.95])
 def test_discounted_vs_quantecon(S, A, gamma):

@@ -61,6 +61,14 @@ Dense Bellman backups dispatch by size: a fused numba kernel
 BLAS matrix-vector product ``P.reshape(S*A, S) @ V`` which reaches the memory-bandwidth floor
 (performance.md section 2).  Validation happens once per call; ``P`` is never copied.
 
+A gemv per stage cannot beat that floor, so for large *stationary* models backward induction
+speculates: once the greedy policy repeats, it guesses that it stays greedy, evaluates the
+guess with the ``A`` times smaller matrix ``P_g``, and verifies a whole block of stages with
+one matrix-matrix product over ``P`` (compute-bound, so ``k`` stages cost far less than ``k``
+streaming reads).  Refuted guesses keep every verified stage; see
+:func:`_speculative_stages` for the acceptance test and its rounding bound.  The certificate
+of :func:`backward_induction` is computed lazily, on first access.
+
 References
 ----------
 .. [1] M. L. Puterman, *Markov Decision Processes*, Wiley 1994/2005: backward induction
@@ -69,15 +77,18 @@ References
 .. [3] QuantEcon.py ``quantecon/markov/ddp.py`` (same operators; used as a cross-check).
 .. [4] S. Singh, R. Yee, "An upper bound on the loss from approximate optimal-value functions",
    Machine Learning 16, 1994.
+.. [5] N. J. Higham, *Accuracy and Stability of Numerical Algorithms*, 2nd ed., SIAM 2002,
+   Sec. 3.1 (rounding error of inner products; used for the speculation acceptance test).
 
 Provenance: the algorithms are textbook and cross-checked numerically (tests); theorem and
-section numbers of Puterman and Singh & Yee are [R] (cited from memory, not checked against
-the text).  Numerical constants of this module (dispatch threshold, tie tolerance of policy
-iteration) are [D].
+section numbers of Puterman, Singh & Yee and Higham are [R] (cited from memory, not checked
+against the text).  Numerical constants of this module (dispatch threshold, tie tolerance of
+policy iteration, speculation block length and acceptance bound) are [D].
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 
@@ -90,7 +101,7 @@ from . import _kernels as K
 __all__ = ["FiniteHorizonSolution", "PolicyEvaluation", "DiscountedSolution",
            "backward_induction", "evaluate_policy", "occupancy", "concentrability",
            "value_iteration", "policy_iteration", "bellman_residual", "greedy_policy",
-           "NUMBA_MAX_STAGE_BYTES"]
+           "NUMBA_MAX_STAGE_BYTES", "SPECULATE", "SPEC_FIRST_BLOCK"]
 
 #: Largest size in bytes of one stage of ``P`` (``S*A*S*8``) handled by the fused numba kernels;
 #: above it the BLAS path is used.  [D] measured crossover on the 2-core benchmark machine:
@@ -119,15 +130,25 @@ class FiniteHorizonSolution:
     value : float
         ``rho @ V[0]``.
     bellman_residual : float
-        ``max_h ||T_h V[h+1] - V[h]||_inf`` (and ``||V[H]||_inf``), recomputed independently;
-        ``nan`` when the solver was called with ``certify=False``.
+        ``max_h ||T_h V[h+1] - V[h]||_inf`` (and ``||V[H]||_inf``), recomputed independently of
+        the solver.  :func:`backward_induction` computes it on first access and caches it (one
+        extra pass over ``P``, so a solve inside a loop does not pay for it); ``nan`` when the
+        solver was called with ``certify=False``.
     """
 
     V: np.ndarray
     Q: np.ndarray
     pi: np.ndarray
     value: float
-    bellman_residual: float
+    _residual: float | Callable[[], float] = field(repr=False)
+
+    @property
+    def bellman_residual(self) -> float:
+        res = self._residual
+        if callable(res):
+            res = float(res())
+            object.__setattr__(self, "_residual", res)
+        return res
 
 
 @dataclass(frozen=True, eq=False)
@@ -319,15 +340,26 @@ def backward_induction(mdp: FiniteHorizonMDP, *, certify: bool = True) -> Finite
     mdp : FiniteHorizonMDP
         Stationary or stage-dependent.
     certify : bool, default True
-        Recompute the Bellman residual independently (one extra pass over ``P``: a GEMM
-        ``V[1:] @ P2.T`` when stationary, about +10 % at (2000, 10)).  ``False`` is for inner
-        loops that call the solver many times; ``bellman_residual`` is then ``nan``.
+        Attach the independently recomputed Bellman residual.  It is computed on the first
+        access of ``bellman_residual`` (one extra pass over ``P``) and cached, so a solve whose
+        certificate is never read costs only the recursion.  ``False``: ``bellman_residual`` is
+        ``nan`` and the solution keeps no reference to ``mdp``.
 
     Returns
     -------
     FiniteHorizonSolution
         ``V[H+1, S]``, ``Q[H, S, A]``, ``pi[H, S]`` (lowest index among maximizers), ``value``,
         ``bellman_residual``.
+
+    Notes
+    -----
+    Small models run one fused numba loop.  Large models (one stage of ``P`` above
+    ``NUMBA_MAX_STAGE_BYTES``) run one BLAS matrix-vector product per stage; when ``P`` is
+    stationary they speculate on the greedy policy (:func:`_speculative_stages`), which turns
+    runs of stages with an unchanged greedy policy into one matrix-matrix product and so
+    leaves the memory-bandwidth bound of the plain recursion.  Every speculative stage is
+    verified against the full backup, so the result is the same (up to rounding, see
+    :func:`_speculative_stages`) as the plain recursion's.
 
     Guarantee
     ---------
@@ -357,12 +389,14 @@ def backward_induction(mdp: FiniteHorizonMDP, *, certify: bool = True) -> Finite
     Ps, Rs = mdp.P_stages, mdp.R_stages
     if _use_numba(S, A):
         K.backward_induction_kernel(Ps, Rs, V, Q, pi)
+    elif Ps.shape[0] == 1 and SPECULATE:
+        _backward_induction_speculative(Ps[0], Rs[0], V, Q, pi)
     else:
         for h in range(H - 1, -1, -1):
             _backup_blas(Ps, Rs, h, V[h + 1], Q[h])
             K.max_argmax_kernel(Q[h], V[h], pi[h])
-    res = _certificate_fh(mdp, V) if certify else float("nan")
     _freeze(V, Q, pi)
+    res = (lambda: _certificate_fh(mdp, V)) if certify else float("nan")
     return FiniteHorizonSolution(V, Q, pi, float(mdp.rho @ V[0]), res)
 
 
@@ -374,6 +408,96 @@ def _backup_blas(Ps, Rs, h, V_next, Q_h):
     q = Q_h.reshape(S * A)
     np.dot(Ps[hp].reshape(S * A, S), V_next, out=q)
     q += Rs[hp].reshape(S * A)
+
+
+#: Use the speculative recursion for large stationary models (a switch for tests and benchmarks).
+SPECULATE = True
+#: [D] Length of the first speculative block; a verified block makes the next one 4x longer.
+#: Below about 8 columns a matrix-matrix product over ``P`` costs about as much as 2 gemv passes
+#: (measured, (2000, 10) on the benchmark machine), so shorter blocks do not pay.
+SPEC_FIRST_BLOCK = 16
+
+
+def _backward_induction_speculative(P, R, V, Q, pi):
+    """Backward induction for a stationary ``P[S, A, S]``, ``R[S, A]`` with policy speculation.
+
+    Plain backups (one gemv per stage) run until the greedy policy of two consecutive stages
+    is the same; then :func:`_speculative_stages` guesses that it stays greedy for a block of
+    stages.  A verified block makes the next one 4x longer.  A refuted guess keeps the stages
+    verified so far (at least one), resets the block length, and the plain recursion must then
+    see the policy repeat over twice as many stages before the next guess (exponential
+    back-off).  On instances whose greedy policy keeps changing the extra work is therefore at
+    most about ``log2(H) + 1`` refuted blocks, each costing about one matrix-matrix product of
+    ``SPEC_FIRST_BLOCK`` columns over ``P`` plus ``SPEC_FIRST_BLOCK`` gemvs over ``P_g``.
+    """
+    S, A = R.shape
+    H = Q.shape[0]
+    P2, r = P.reshape(S * A, S), R.reshape(S * A)
+    h, streak, patience, block = H - 1, 0, 1, SPEC_FIRST_BLOCK
+    cache = {}
+    while h >= 0:
+        if streak < patience:
+            q = Q[h].reshape(S * A)
+            np.dot(P2, V[h + 1], out=q)
+            q += r
+            K.max_argmax_kernel(Q[h], V[h], pi[h])
+            streak = streak + 1 if h < H - 1 and np.array_equal(pi[h], pi[h + 1]) else 0
+            h -= 1
+            continue
+        k = min(block, h + 1)
+        n_ok = _speculative_stages(P, R, P2, r, V, Q, pi, h, k, cache)
+        h -= n_ok
+        if n_ok == k:
+            block *= 4
+        else:
+            streak, patience, block = 0, 2 * patience, SPEC_FIRST_BLOCK
+
+
+def _speculative_stages(P, R, P2, r, V, Q, pi, h, k, cache) -> int:
+    r"""Stages ``h, h-1, ..., h-k+1`` on the guess that ``g = pi[h+1]`` stays greedy.
+
+    1. Values under the guess, by gemv with ``P_g[s, :] = P[s, g(s), :]`` (``S x S``, ``A``
+       times smaller than ``P``): ``W_0 = V[h+1]``, ``W_{i+1} = R_g + P_g W_i``.
+    2. All backups of the block in one matrix-matrix product (one pass over ``P`` for ``k``
+       stages): ``Q[h-i] = R + P W_i``, ``V[h-i] = max_a Q[h-i]``, ``pi[h-i] = argmax_a``.
+    3. Verification: ``W_{i+1}`` is accepted as ``V[h-i]`` iff
+       :math:`\lVert V_{h-i} - W_{i+1}\rVert_\infty \le \epsilon_i`, with
+       :math:`\epsilon_i = 2 (S+1) u (\lVert W_i\rVert_\infty + \lVert R\rVert_\infty)`, twice
+       the standard rounding bound of an inner product of length :math:`S+1` with unit
+       roundoff :math:`u` (Higham 2002, Sec. 3.1) applied to the two ways of computing the same
+       backup [D].  Stage ``h`` is exact whatever the guess (``W_0 = V[h+1]``); stage ``h-i-1``
+       is kept only if stages up to ``h-i`` were accepted.
+
+    Each kept stage's ``Q`` is the exact backup of a vector within :math:`\epsilon` of the
+    previous stage's ``V`` (rows of ``P`` sum to 1), so the result differs from the plain
+    recursion by rounding-level amounts: at most :math:`\epsilon` per stage.
+
+    Returns the number of stages kept (``1 <= n <= k``).  ``cache`` keeps ``P_g`` between calls
+    with the same guess.
+    """
+    S, A = R.shape
+    g = pi[h + 1]
+    if "g" not in cache or not np.array_equal(cache["g"], g):
+        rows = np.arange(S)
+        cache.update(g=g.copy(), Pg=P[rows, g], Rg=R[rows, g])
+    Pg, Rg = cache["Pg"], cache["Rg"]
+    W = np.empty((k, S))
+    W[0] = V[h + 1]
+    for i in range(k - 1):
+        np.dot(Pg, W[i], out=W[i + 1])
+        W[i + 1] += Rg
+    Qb = W @ P2.T                                       # (k, S*A): Qb[i] = P W_i
+    Qb += r
+    unit = np.finfo(np.float64).eps / 2
+    r_max = float(np.max(np.abs(r)))
+    for i in range(k):
+        Q[h - i] = Qb[i].reshape(S, A)
+        K.max_argmax_kernel(Q[h - i], V[h - i], pi[h - i])
+        if i + 1 < k:
+            eps_i = 2 * (S + 1) * unit * (float(np.max(np.abs(W[i]))) + r_max)
+            if float(np.max(np.abs(V[h - i] - W[i + 1]))) > eps_i:
+                return i + 1
+    return k
 
 
 def _evaluate_fh(mdp, pis):
