@@ -1,10 +1,13 @@
 """Benchmark of rlth's exact solvers against peers measured in the same run.
 
 Finite horizon (H = 50, stationary dense random P, rows uniform-normalised, R ~ U[0, 1]):
-rlth ``backward_induction`` (with and without its certificate), quantecon
+rlth ``backward_induction`` (default; its lazy certificate not read), the same with the
+certificate read, rlth's plain gemv recursion (speculation off), quantecon
 ``DiscreteDP.backward_induction`` (beta = 1), plain numpy (``P.reshape(S*A, S) @ V`` then max /
 argmax per stage), pymdptoolbox ``FiniteHorizon.run`` if importable, and the memory-bandwidth
 floor: H times the fastest streaming read of ``P`` measured now (BLAS gemv or ``P.sum()``).
+A second table runs the large sizes on deterministic Garnet instances (branching 1), whose
+greedy policy keeps changing, i.e. the worst case for rlth's policy speculation.
 Discounted (gamma = 0.99): rlth value / policy iteration vs quantecon at matched guarantees
 (rlth ``tol`` = quantecon ``epsilon / 2``, both bound ``||V - V*||_inf``).
 
@@ -99,9 +102,46 @@ def _cold_compile_seconds() -> float | None:
             return None
 
 
-def bench_finite_horizon(sizes, repeats, quick, out):
+def _speculation_counts(mdp):
+    """(policy changes between consecutive stages, speculative blocks, blocks refuted)."""
+    from rlth.solvers import dp
+    outcomes = []
+    real = dp._speculative_stages
+
+    def recording(*args):
+        n = real(*args)
+        outcomes.append((args[8], n))
+        return n
+
+    dp._speculative_stages = recording
+    try:
+        sol = dp.backward_induction(mdp, certify=False)
+    finally:
+        dp._speculative_stages = real
+    changes = int(sum(not np.array_equal(sol.pi[h], sol.pi[h + 1])
+                      for h in range(mdp.horizon - 1)))
+    return changes, len(outcomes), sum(n < k for k, n in outcomes)
+
+
+def _rlth_fns(mdp):
+    from rlth.solvers import dp
+
+    def plain():
+        dp.SPECULATE = False
+        try:
+            return dp.backward_induction(mdp, certify=False)
+        finally:
+            dp.SPECULATE = True
+
+    return {"rlth": lambda: dp.backward_induction(mdp),
+            "rlth_cert": lambda: dp.backward_induction(mdp).bellman_residual,
+            "rlth_gemv": plain}
+
+
+def bench_finite_horizon(sizes, repeats, quick, out, kind="dense"):
     import quantecon.markov.ddp as qe_ddp
     from rlth.models import FiniteHorizonMDP
+    from rlth.models.instances import random_mdp
     from rlth.solvers.dp import NUMBA_MAX_STAGE_BYTES, backward_induction
     try:
         import mdptoolbox.mdp as mdptb
@@ -111,7 +151,11 @@ def bench_finite_horizon(sizes, repeats, quick, out):
     rows = []
     H = HORIZON
     for S, A in sizes:
-        P, R = _random_dense(S, A, seed=S * 1000 + A)
+        if kind == "dense":
+            P, R = _random_dense(S, A, seed=S * 1000 + A)
+        else:                                               # deterministic Garnet
+            m = random_mdp(S, A, horizon=H, rng=S + A, branching=1)
+            P, R = np.array(m.P_stages[0]), np.array(m.R_stages[0])
         mdp = FiniteHorizonMDP(P, R, horizon=H)
         P2 = P.reshape(S * A, S)
         r = R.reshape(S * A)
@@ -119,37 +163,38 @@ def bench_finite_horizon(sizes, repeats, quick, out):
             warnings.simplefilter("ignore")
             ddp = qe_ddp.DiscreteDP(R, P, 1.0)
         v = np.random.default_rng(0).random(S)
-        fns = {
-            "rlth": lambda: backward_induction(mdp),
-            "rlth_nocert": lambda: backward_induction(mdp, certify=False),
+        fns = dict(_rlth_fns(mdp))
+        fns.update({
             "quantecon": lambda: qe_ddp.backward_induction(ddp, H),
             "numpy": lambda: _numpy_bi(P2, r, S, A, H),
             "gemv": lambda: P2 @ v,
             "sum": lambda: P.sum(),
-        }
+        })
         fh = None
-        if mdptb is not None:
+        if mdptb is not None and kind == "dense":
             fh = mdptb.FiniteHorizon(np.ascontiguousarray(P.transpose(1, 0, 2)), R, 1, H)
             fns["pymdptoolbox"] = fh.run
         # warm-up: the first call of the rlth solver in this process (cache load or compile)
         t0 = time.perf_counter()
         sol = backward_induction(mdp)
         first = time.perf_counter() - t0
-        vs, _ = qe_ddp.backward_induction(ddp, H)
+        vs, sigmas = qe_ddp.backward_induction(ddp, H)
         assert np.max(np.abs(sol.V - vs)) < 1e-8, "rlth and quantecon disagree"
+        assert sol.bellman_residual < 1e-8, "rlth certificate"
+        changes, blocks, refuted = _speculation_counts(mdp)
         min_time = 0.03 if quick else 0.1
         t = _interleaved(fns, repeats if S < 2000 else max(3, repeats // 2), min_time)
         floor_read = min(t["gemv"], t["sum"])
         floor = H * floor_read
         path = "numba" if S * A * S * 8 <= NUMBA_MAX_STAGE_BYTES else "blas"
-        row = dict(S=S, A=A, H=H, path=path,
-                   first_call=first, floor_src="gemv" if t["gemv"] <= t["sum"] else "sum",
+        row = dict(S=S, A=A, H=H, path=path, kind=kind, changes=changes, blocks=blocks,
+                   refuted=refuted, first_call=first,
+                   floor_src="gemv" if t["gemv"] <= t["sum"] else "sum",
                    P_MB=P.nbytes / 1e6, floor=floor, **t)
-        row["gbps"] = H * P.nbytes / t["rlth"] / 1e9
-        row["gbps_nocert"] = H * P.nbytes / t["rlth_nocert"] / 1e9
+        row["gbps_gemv"] = H * P.nbytes / t["rlth_gemv"] / 1e9
         row["floor_gbps"] = P.nbytes / floor_read / 1e9
         rows.append(row)
-        out(f"  (S={S}, A={A}) done: rlth {t['rlth'] * 1e3:.3f} ms, "
+        out(f"  {kind} (S={S}, A={A}) done: rlth {t['rlth'] * 1e3:.3f} ms, "
             f"quantecon {t['quantecon'] * 1e3:.3f} ms")
         del fh, ddp, mdp, P, P2
     return rows
@@ -185,35 +230,56 @@ def _ms(x):
     return f"{x * 1e3:.3f}" if x < 1 else f"{x * 1e3:.0f}"
 
 
-def format_tables(fh_rows, disc_rows, meta) -> str:
+def _ratio(r, a, b):
+    """Median ratio ``a / b`` with the best-of-repeats ratio in brackets."""
+    return f"{r[a] / r[b]:.2f} [{r[a + '@min'] / r[b + '@min']:.2f}]"
+
+
+def format_tables(fh_rows, disc_rows, meta, adv_rows=()) -> str:
     lines = [f"Machine: {meta['cpus']} CPUs, load average before/after "
              f"{meta['load_before']:.2f}/{meta['load_after']:.2f}; numpy {np.__version__}; "
              f"repeats {meta['repeats']} (interleaved medians).", ""]
     lines += ["### Finite horizon, backward induction (H = 50, stationary dense P)", "",
-              "Median ms per solve (floor = H streaming reads of P, measured in the same run):", "",
-              "| (S, A) | path | rlth | rlth, certify=False | quantecon | numpy P2@V "
+              "Median ms per solve (floor = H streaming reads of P, measured in the same run; "
+              "rlth = default solve, certificate not read; +cert = certificate read too; "
+              "gemv = rlth's plain recursion, speculation off):", "",
+              "| (S, A) | path | rlth | rlth +cert | rlth gemv | quantecon | numpy P2@V "
               "| pymdptoolbox | floor |",
-              "|---|---|---|---|---|---|---|---|"]
+              "|---|---|---|---|---|---|---|---|---|"]
     for r in fh_rows:
         pm = _ms(r["pymdptoolbox"]) if "pymdptoolbox" in r else "n/a"
         lines.append(
-            f"| ({r['S']}, {r['A']}) | {r['path']} | {_ms(r['rlth'])} | {_ms(r['rlth_nocert'])} "
-            f"| {_ms(r['quantecon'])} | {_ms(r['numpy'])} | {pm} | {_ms(r['floor'])} "
-            f"({r['floor_src']}) |")
-    lines += ["", "Ratios (median; best-of-repeats in brackets):", "",
-              "| (S, A) | quantecon / rlth | quantecon / rlth (certify=False) | rlth / floor "
-              "| rlth (certify=False) / floor | rlth GB/s | floor GB/s |",
-              "|---|---|---|---|---|---|---|"]
+            f"| ({r['S']}, {r['A']}) | {r['path']} | {_ms(r['rlth'])} | {_ms(r['rlth_cert'])} "
+            f"| {_ms(r['rlth_gemv'])} | {_ms(r['quantecon'])} | {_ms(r['numpy'])} | {pm} "
+            f"| {_ms(r['floor'])} ({r['floor_src']}) |")
+    lines += ["", "Ratios (median; best-of-repeats in brackets); policy changes = stages whose "
+              "greedy policy differs from the next stage's; blocks = speculative blocks "
+              "(refuted):", "",
+              "| (S, A) | quantecon / rlth | quantecon / (rlth +cert) | quantecon / rlth gemv "
+              "| rlth / floor | rlth gemv / floor | gemv GB/s | floor GB/s "
+              "| policy changes | blocks (refuted) |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
     for r in fh_rows:
-        def ratio(a, b):
-            return f"{r[a] / r[b]:.2f} [{r[a + '@min'] / r[b + '@min']:.2f}]"
         fl_min = HORIZON * min(r["gemv@min"], r["sum@min"])
+        blocks = f"{r['blocks']} ({r['refuted']})" if r["path"] == "blas" else "n/a (numba)"
         lines.append(
-            f"| ({r['S']}, {r['A']}) | {ratio('quantecon', 'rlth')} "
-            f"| {ratio('quantecon', 'rlth_nocert')} "
+            f"| ({r['S']}, {r['A']}) | {_ratio(r, 'quantecon', 'rlth')} "
+            f"| {_ratio(r, 'quantecon', 'rlth_cert')} | {_ratio(r, 'quantecon', 'rlth_gemv')} "
             f"| {r['rlth'] / r['floor']:.2f} [{r['rlth@min'] / fl_min:.2f}] "
-            f"| {r['rlth_nocert'] / r['floor']:.2f} [{r['rlth_nocert@min'] / fl_min:.2f}] "
-            f"| {r['gbps']:.1f} | {r['floor_gbps']:.1f} |")
+            f"| {r['rlth_gemv'] / r['floor']:.2f} [{r['rlth_gemv@min'] / fl_min:.2f}] "
+            f"| {r['gbps_gemv']:.1f} | {r['floor_gbps']:.1f} | {r['changes']} | {blocks} |")
+    if adv_rows:
+        lines += ["", "### Worst case for speculation: deterministic Garnet (branching 1, "
+                  "H = 50), greedy policy keeps changing", "",
+                  "| (S, A) | policy changes | blocks (refuted) | rlth | rlth +cert | rlth gemv "
+                  "| quantecon | quantecon / rlth | quantecon / (rlth +cert) | rlth gemv / rlth |",
+                  "|---|---|---|---|---|---|---|---|---|---|"]
+        for r in adv_rows:
+            lines.append(
+                f"| ({r['S']}, {r['A']}) | {r['changes']} | {r['blocks']} ({r['refuted']}) "
+                f"| {_ms(r['rlth'])} | {_ms(r['rlth_cert'])} | {_ms(r['rlth_gemv'])} "
+                f"| {_ms(r['quantecon'])} | {_ratio(r, 'quantecon', 'rlth')} "
+                f"| {_ratio(r, 'quantecon', 'rlth_cert')} | {_ratio(r, 'rlth_gemv', 'rlth')} |")
     lines += ["", "First call in this process "
               "(numba cache load, excluded above): "
               + ", ".join(f"({r['S']},{r['A']}) {r['first_call'] * 1e3:.1f} ms" for r in fh_rows)
@@ -244,6 +310,8 @@ def main(argv=None) -> int:
     parser.add_argument("--repeats", type=int, default=None,
                         help="interleaved repeats (default 7, quick 3)")
     parser.add_argument("--no-discounted", action="store_true", help="skip the VI/PI table")
+    parser.add_argument("--no-worst-case", action="store_true",
+                        help="skip the deterministic-Garnet (speculation worst case) table")
     parser.add_argument("--no-cold", action="store_true", help="skip the cold-compile subprocess")
     parser.add_argument("--markdown", default=None, help="also write the tables to this file")
     parser.add_argument("--sizes", default=None,
@@ -264,12 +332,18 @@ def main(argv=None) -> int:
         except ValueError:
             parser.error(f"--sizes: expected SxA,SxA,..., got {args.sizes!r}")
     fh_rows = bench_finite_horizon(sizes, repeats, args.quick, out)
+    adv_rows = []
+    if not args.no_worst_case:
+        out("worst case for speculation ...")
+        from rlth.solvers.dp import NUMBA_MAX_STAGE_BYTES
+        big = [(S, A) for S, A in sizes if S * A * S * 8 > NUMBA_MAX_STAGE_BYTES]
+        adv_rows = bench_finite_horizon(big, repeats, args.quick, out, kind="garnet1")
     disc_rows = []
     if not args.no_discounted:
         out("discounted ...")
         disc_rows = bench_discounted(DISC_SIZES, repeats, out)
     meta["load_after"] = os.getloadavg()[0]
-    text = format_tables(fh_rows, disc_rows, meta)
+    text = format_tables(fh_rows, disc_rows, meta, adv_rows)
     print()
     print(text)
     if args.markdown:
