@@ -1,6 +1,7 @@
 """Exact DP solvers: oracles (brute force, LP, analytic), certificates, occupancies, error paths."""
 import contextlib
 import itertools
+import pickle
 
 import numpy as np
 import pytest
@@ -195,6 +196,10 @@ def test_certificate_is_computed_on_first_access_and_cached(monkeypatch):
     assert sol.bellman_residual == first and calls == [1]    # computed once, then cached
     assert first == pytest.approx(bellman_residual(mdp, sol.V), abs=1e-14)
     assert first <= ATOL
+    # an unread certificate survives pickling (process-pool sweeps return solutions)
+    monkeypatch.undo()
+    clone = pickle.loads(pickle.dumps(backward_induction(mdp)))
+    assert clone.bellman_residual == pytest.approx(first, abs=1e-14)
 
 
 # ----------------------------------------------------------------------------- speculation

@@ -88,6 +88,7 @@ policy iteration, speculation block length and acceptance bound) are [D].
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Callable
 
 import numpy as np
@@ -396,7 +397,7 @@ def backward_induction(mdp: FiniteHorizonMDP, *, certify: bool = True) -> Finite
             _backup_blas(Ps, Rs, h, V[h + 1], Q[h])
             K.max_argmax_kernel(Q[h], V[h], pi[h])
     _freeze(V, Q, pi)
-    res = (lambda: _certificate_fh(mdp, V)) if certify else float("nan")
+    res = partial(_certificate_fh, mdp, V) if certify else float("nan")     # picklable
     return FiniteHorizonSolution(V, Q, pi, float(mdp.rho @ V[0]), res)
 
 
