@@ -198,8 +198,11 @@ def test_certificate_is_computed_on_first_access_and_cached(monkeypatch):
     assert first <= ATOL
     # an unread certificate survives pickling (process-pool sweeps return solutions)
     monkeypatch.undo()
-    clone = pickle.loads(pickle.dumps(backward_induction(mdp)))
+    unread = backward_induction(mdp)
+    clone = pickle.loads(pickle.dumps(unread))
+    assert not callable(clone._residual)                     # resolved, the model not pickled
     assert clone.bellman_residual == pytest.approx(first, abs=1e-14)
+    np.testing.assert_array_equal(clone.V, unread.V)
 
 
 # ----------------------------------------------------------------------------- speculation
@@ -233,6 +236,7 @@ def test_speculative_backward_induction_equals_plain_recursion(monkeypatch, firs
     monkeypatch.setattr(dp, "_speculative_stages", recording)
     monkeypatch.setattr(dp, "SPEC_FIRST_BLOCK", first_block)
     monkeypatch.setattr(dp, "NUMBA_MAX_STAGE_BYTES", 0)
+    per_case = {}
     for name, mdp in _speculation_cases():
         monkeypatch.setattr(dp, "SPECULATE", False)
         plain = backward_induction(mdp)
@@ -247,8 +251,12 @@ def test_speculative_backward_induction_equals_plain_recursion(monkeypatch, firs
         # the speculative policy is optimal (evaluated exactly, not just greedy)
         np.testing.assert_allclose(evaluate_policy(mdp, spec.pi).V, plain.V, atol=1e-12, rtol=0,
                                    err_msg=name)
-    # both branches ran: blocks verified in full and blocks refuted part-way
+        per_case[name] = outcomes[n_before:]
+    # both branches ran: blocks verified in full and blocks refuted part-way ...
     assert any(n == k for k, n in outcomes) and any(n < k for k, n in outcomes)
+    # ... and instances whose policy settles are verified, not refuted stage by stage
+    for name in ("dense", "riverswim", "garnet2-0"):
+        assert any(n == k >= 2 for k, n in per_case[name]), (name, per_case[name])
 
 
 

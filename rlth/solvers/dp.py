@@ -102,7 +102,7 @@ from . import _kernels as K
 __all__ = ["FiniteHorizonSolution", "PolicyEvaluation", "DiscountedSolution",
            "backward_induction", "evaluate_policy", "occupancy", "concentrability",
            "value_iteration", "policy_iteration", "bellman_residual", "greedy_policy",
-           "NUMBA_MAX_STAGE_BYTES", "SPECULATE", "SPEC_FIRST_BLOCK"]
+           "NUMBA_MAX_STAGE_BYTES", "SPECULATE", "SPEC_FIRST_BLOCK", "SPEC_MAX_BLOCK"]
 
 #: Largest size in bytes of one stage of ``P`` (``S*A*S*8``) handled by the fused numba kernels;
 #: above it the BLAS path is used.  [D] measured crossover on the 2-core benchmark machine:
@@ -133,8 +133,9 @@ class FiniteHorizonSolution:
     bellman_residual : float
         ``max_h ||T_h V[h+1] - V[h]||_inf`` (and ``||V[H]||_inf``), recomputed independently of
         the solver.  :func:`backward_induction` computes it on first access and caches it (one
-        extra pass over ``P``, so a solve inside a loop does not pay for it); ``nan`` when the
-        solver was called with ``certify=False``.
+        extra pass over ``P``, so a solve inside a loop does not pay for it; pickling computes
+        it, so that the pickle does not carry the model); ``nan`` when the solver was called
+        with ``certify=False``.
     """
 
     V: np.ndarray
@@ -150,6 +151,11 @@ class FiniteHorizonSolution:
             res = float(res())
             object.__setattr__(self, "_residual", res)
         return res
+
+    def __getstate__(self):
+        # resolve the certificate first: an unread one would pickle the whole model with it
+        self.bellman_residual
+        return self.__dict__
 
 
 @dataclass(frozen=True, eq=False)
@@ -417,6 +423,10 @@ SPECULATE = True
 #: Below about 8 columns a matrix-matrix product over ``P`` costs about as much as 2 gemv passes
 #: (measured, (2000, 10) on the benchmark machine), so shorter blocks do not pay.
 SPEC_FIRST_BLOCK = 16
+#: [D] Longest speculative block.  The matrix-matrix product reaches ~60 GFLOP/s from about 32
+#: columns on the benchmark machine, so longer blocks gain little, while they cost memory
+#: (``k * S * A`` doubles for the block's backups) and waste more work when refuted late.
+SPEC_MAX_BLOCK = 64
 
 
 def _backward_induction_speculative(P, R, V, Q, pi):
@@ -424,12 +434,13 @@ def _backward_induction_speculative(P, R, V, Q, pi):
 
     Plain backups (one gemv per stage) run until the greedy policy of two consecutive stages
     is the same; then :func:`_speculative_stages` guesses that it stays greedy for a block of
-    stages.  A verified block makes the next one 4x longer.  A refuted guess keeps the stages
-    verified so far (at least one), resets the block length, and the plain recursion must then
-    see the policy repeat over twice as many stages before the next guess (exponential
-    back-off).  On instances whose greedy policy keeps changing the extra work is therefore at
-    most about ``log2(H) + 1`` refuted blocks, each costing about one matrix-matrix product of
-    ``SPEC_FIRST_BLOCK`` columns over ``P`` plus ``SPEC_FIRST_BLOCK`` gemvs over ``P_g``.
+    stages.  A verified block makes the next one 4x longer (up to ``SPEC_MAX_BLOCK``).  A
+    refuted guess keeps the stages verified so far (at least one), resets the block length, and
+    the plain recursion must then see the policy repeat over twice as many stages before the
+    next guess (exponential back-off).  The wasted work is therefore at most about
+    ``log2(H) + 1`` refuted blocks, each at most one matrix-matrix product of
+    ``SPEC_MAX_BLOCK`` columns over ``P`` plus as many gemvs over ``P_g``; when the greedy
+    policy changes at every stage no guess is ever made.
     """
     S, A = R.shape
     H = Q.shape[0]
@@ -449,7 +460,7 @@ def _backward_induction_speculative(P, R, V, Q, pi):
         n_ok = _speculative_stages(P, R, P2, r, V, Q, pi, h, k, cache)
         h -= n_ok
         if n_ok == k:
-            block *= 4
+            block = min(4 * block, SPEC_MAX_BLOCK)
         else:
             streak, patience, block = 0, 2 * patience, SPEC_FIRST_BLOCK
 
@@ -466,12 +477,15 @@ def _speculative_stages(P, R, P2, r, V, Q, pi, h, k, cache) -> int:
        :math:`\epsilon_i = 2 (S+1) u (\lVert W_i\rVert_\infty + \lVert R\rVert_\infty)`, twice
        the standard rounding bound of an inner product of length :math:`S+1` with unit
        roundoff :math:`u` (Higham 2002, Sec. 3.1) applied to the two ways of computing the same
-       backup [D].  Stage ``h`` is exact whatever the guess (``W_0 = V[h+1]``); stage ``h-i-1``
-       is kept only if stages up to ``h-i`` were accepted.
+       backup [D].  Stage ``h`` is a plain backup of ``V[h+1]`` whatever the guess
+       (``W_0 = V[h+1]``; only the rounding order differs from a gemv); stage ``h-i-1`` is kept
+       only if stages up to ``h-i`` were accepted.
 
     Each kept stage's ``Q`` is the exact backup of a vector within :math:`\epsilon` of the
-    previous stage's ``V`` (rows of ``P`` sum to 1), so the result differs from the plain
-    recursion by rounding-level amounts: at most :math:`\epsilon` per stage.
+    previous stage's ``V`` (rows of ``P`` sum to 1), so each kept stage has a Bellman residual
+    of at most :math:`\epsilon_i` plus the rounding of the backup itself, and ``V`` differs
+    from the exact values by at most the sum of these over the remaining stages, the same order
+    as the rounding error of the plain recursion.  A NaN difference counts as a refutation.
 
     Returns the number of stages kept (``1 <= n <= k``).  ``cache`` keeps ``P_g`` between calls
     with the same guess.
@@ -496,7 +510,7 @@ def _speculative_stages(P, R, P2, r, V, Q, pi, h, k, cache) -> int:
         K.max_argmax_kernel(Q[h - i], V[h - i], pi[h - i])
         if i + 1 < k:
             eps_i = 2 * (S + 1) * unit * (float(np.max(np.abs(W[i]))) + r_max)
-            if float(np.max(np.abs(V[h - i] - W[i + 1]))) > eps_i:
+            if not float(np.max(np.abs(V[h - i] - W[i + 1]))) <= eps_i:      # NaN refutes
                 return i + 1
     return k
 
