@@ -223,6 +223,39 @@ def _speculation_cases():
     yield "A=1", random_mdp(5, 1, horizon=9, rng=6)
 
 
+def test_verify_block_kernel_acceptance():
+    from rlth.solvers import _kernels as K
+    S, A, H = 3, 2, 4
+    W = np.array([[1.0, 2.0, 3.0], [1.5, 2.5, 3.5], [2.0, 3.0, 4.0]])      # k = 3, h = 2
+
+    def run(W_mod, tol_factor=1e-12):
+        Q = np.zeros((H, S, A))
+        for i in range(3):                        # backups whose max equals W[i + 1]
+            Q[2 - i, :, 1] = W[min(i + 1, 2)]
+            Q[2 - i, :, 0] = W[min(i + 1, 2)] - 1.0
+        V = np.full((H + 1, S), -7.0)
+        pi = np.full((H, S), -1, dtype=np.int64)
+        n = K.verify_block_kernel(Q, W_mod, V, pi, 2, tol_factor, 1.0)
+        return n, V, pi
+
+    n, V, pi = run(W)
+    assert n == 3
+    np.testing.assert_array_equal(pi[:3], 1)
+    np.testing.assert_array_equal(V[2], W[1])
+    assert np.all(V[3] == -7.0) and np.all(pi[3] == -1)     # stages outside the block untouched
+    bad = W.copy()
+    bad[1, 2] += 1e-6                                        # stage h's max != W[1]: refute at 0
+    n, V, pi = run(bad)
+    assert n == 1 and np.all(V[1] == -7.0)                  # stage h-1 not written
+    assert run(bad, tol_factor=1.0)[0] == 3                  # within a loose tolerance: kept
+    nan = W.copy()
+    nan[2, 0] = np.nan                                       # NaN at the second check refutes
+    assert run(nan)[0] == 2
+    nan[2, :] = [np.nan, 3.0, 4.0]
+    nan[1, :] = [1.5, np.nan, 3.5]                           # a NaN then finite values: still NaN
+    assert run(nan)[0] == 1
+
+
 @pytest.mark.parametrize("first_block", [2, 16])
 def test_speculative_backward_induction_equals_plain_recursion(monkeypatch, first_block):
     outcomes = []

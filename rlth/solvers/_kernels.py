@@ -19,7 +19,7 @@ from numba import njit
 _FM = {"reassoc", "contract"}
 
 __all__ = ["backward_induction_kernel", "evaluate_finite_kernel", "bellman_sweep",
-           "value_iteration_kernel"]
+           "value_iteration_kernel", "verify_block_kernel"]
 
 
 @njit(cache=True, fastmath=_FM)
@@ -68,6 +68,44 @@ def max_argmax_kernel(Qh, v, pi_h):
                 best_a = a
         v[s] = best
         pi_h[s] = best_a
+
+
+@njit(cache=True, fastmath=_FM)
+def verify_block_kernel(Q, W, V, pi, h, tol_factor, r_max):
+    """Acceptance loop of a speculative block (see ``dp._speculative_stages``).
+
+    ``Q[h-i]`` (``i = 0..k-1``, ``k = W.shape[0]``) already holds the backup of ``W[i]``.  For
+    each ``i``: ``V[h-i] = max_a Q[h-i]``, ``pi[h-i] = argmax_a`` (lowest index on ties); then,
+    unless ``i`` is the last stage, stop and return ``i + 1`` unless
+    ``max_s |V[h-i, s] - W[i+1, s]| <= tol_factor * (max_s |W[i, s]| + r_max)`` (a NaN
+    difference fails).  Returns ``k`` when every stage is accepted.
+    """
+    k = W.shape[0]
+    S = Q.shape[1]
+    A = Q.shape[2]
+    for i in range(k):
+        hi = h - i
+        for s in range(S):
+            best = -np.inf
+            best_a = 0
+            for a in range(A):
+                q = Q[hi, s, a]
+                if q > best:
+                    best = q
+                    best_a = a
+            V[hi, s] = best
+            pi[hi, s] = best_a
+        if i + 1 < k:
+            w_max = 0.0
+            diff = 0.0
+            for s in range(S):
+                w_max = max(w_max, abs(W[i, s]))
+                d = abs(V[hi, s] - W[i + 1, s])
+                if d > diff or d != d:      # a NaN, once seen, is kept
+                    diff = d
+            if not diff <= tol_factor * (w_max + r_max):
+                return i + 1
+    return k
 
 
 @njit(cache=True, fastmath=_FM)

@@ -501,18 +501,15 @@ def _speculative_stages(P, R, P2, r, V, Q, pi, h, k, cache) -> int:
     for i in range(k - 1):
         np.dot(Pg, W[i], out=W[i + 1])
         W[i + 1] += Rg
-    Qb = W @ P2.T                                       # (k, S*A): Qb[i] = P W_i
-    Qb += r
+    # all k backups in one product, written straight into Q: Q[h-i] = R + P W_i.  After a
+    # refutation the rows below the kept stages hold speculative backups; the caller
+    # recomputes those stages, overwriting them.
+    block = Q[h - k + 1:h + 1].reshape(k, S * A)
+    np.matmul(W[::-1], P2.T, out=block)
+    block += r
     unit = np.finfo(np.float64).eps / 2
-    r_max = float(np.max(np.abs(r)))
-    for i in range(k):
-        Q[h - i] = Qb[i].reshape(S, A)
-        K.max_argmax_kernel(Q[h - i], V[h - i], pi[h - i])
-        if i + 1 < k:
-            eps_i = 2 * (S + 1) * unit * (float(np.max(np.abs(W[i]))) + r_max)
-            if not float(np.max(np.abs(V[h - i] - W[i + 1]))) <= eps_i:      # NaN refutes
-                return i + 1
-    return k
+    return int(K.verify_block_kernel(Q, W, V, pi, h, 2 * (S + 1) * unit,
+                                     float(np.max(np.abs(r)))))
 
 
 def _evaluate_fh(mdp, pis):
