@@ -65,13 +65,15 @@ def to_stoch(pi, A, H=None):
 
 @contextlib.contextmanager
 def dispatch(path):
-    """Force the fused numba kernels ("numba") or the BLAS gemv path ("blas")."""
-    old = dp.NUMBA_MAX_STAGE_BYTES
-    dp.NUMBA_MAX_STAGE_BYTES = 0 if path == "blas" else 1 << 62
+    """Force the fused numba kernels ("numba"), the BLAS gemv recursion ("blas") or, for
+    stationary models, policy speculation ("speculative", backward induction only)."""
+    old = dp.NUMBA_MAX_STAGE_BYTES, dp.SPEC_MIN_STAGE_BYTES
+    dp.NUMBA_MAX_STAGE_BYTES = 1 << 62 if path == "numba" else 0
+    dp.SPEC_MIN_STAGE_BYTES = -1 if path == "speculative" else 1 << 62
     try:
         yield
     finally:
-        dp.NUMBA_MAX_STAGE_BYTES = old
+        dp.NUMBA_MAX_STAGE_BYTES, dp.SPEC_MIN_STAGE_BYTES = old
 
 
 # ----------------------------------------------------------------------------- finite horizon
@@ -90,7 +92,7 @@ def test_backward_induction_equals_brute_force_and_lp(mdp):
 @settings(max_examples=40)
 @given(finite_horizon_mdps(n_states=(1, 5), n_actions=(1, 4), horizon=(1, 5)))
 def test_backward_induction_certificate_and_tie_break(mdp):
-    for path in ("numba", "blas"):
+    for path in ("numba", "blas", "speculative"):
         with dispatch(path):
             sol = backward_induction(mdp)
         assert_bellman_optimal(mdp, sol, atol=ATOL)
@@ -268,7 +270,8 @@ def test_speculative_backward_induction_equals_plain_recursion(monkeypatch, firs
 
     monkeypatch.setattr(dp, "_speculative_stages", recording)
     monkeypatch.setattr(dp, "SPEC_FIRST_BLOCK", first_block)
-    monkeypatch.setattr(dp, "NUMBA_MAX_STAGE_BYTES", 0)
+    monkeypatch.setattr(dp, "NUMBA_MAX_STAGE_BYTES", 0)         # plain = the gemv recursion
+    monkeypatch.setattr(dp, "SPEC_MIN_STAGE_BYTES", -1)          # speculate at every size
     per_case = {}
     for name, mdp in _speculation_cases():
         monkeypatch.setattr(dp, "SPECULATE", False)

@@ -33,10 +33,10 @@ def test_backward_induction_vs_quantecon_beta_one(S, A, seed):
 
 @pytest.mark.parametrize("kind", ["dense", "garnet2", "deterministic"])
 def test_speculative_large_path_vs_quantecon(kind):
-    # (300, 10): one stage of P is 7.2 MB, above NUMBA_MAX_STAGE_BYTES, so the stationary
-    # speculative BLAS path runs; Garnet instances make it refute guesses on the way
+    # (300, 10): one stage of P is 7.2 MB, above SPEC_MIN_STAGE_BYTES, so the stationary
+    # speculative path runs with the default settings; Garnet instances make it refute guesses
     from rlth.solvers import dp
-    assert 300 * 10 * 300 * 8 > dp.NUMBA_MAX_STAGE_BYTES
+    assert 300 * 10 * 300 * 8 > max(dp.SPEC_MIN_STAGE_BYTES, dp.NUMBA_MAX_STAGE_BYTES)
     kw = {"dense": {}, "garnet2": {"branching": 2}, "deterministic": {"branching": 1}}[kind]
     mdp = random_mdp(300, 10, horizon=60, rng=2, **kw)
     sol = backward_induction(mdp)

@@ -2,12 +2,12 @@
 
 Finite horizon (H = 50, stationary dense random P, rows uniform-normalised, R ~ U[0, 1]):
 rlth ``backward_induction`` (default; its lazy certificate not read), the same with the
-certificate read, rlth's plain gemv recursion (speculation off), quantecon
-``DiscreteDP.backward_induction`` (beta = 1), plain numpy (``P.reshape(S*A, S) @ V`` then max /
-argmax per stage), pymdptoolbox ``FiniteHorizon.run`` if importable, and the memory-bandwidth
+certificate read, rlth's plain per-stage recursion (speculation off: numba kernel or BLAS
+gemv), quantecon ``DiscreteDP.backward_induction`` (beta = 1), plain numpy
+(``P.reshape(S*A, S) @ V`` then max / argmax per stage), pymdptoolbox ``FiniteHorizon.run`` if importable, and the memory-bandwidth
 floor: H times the fastest streaming read of ``P`` measured now (BLAS gemv or ``P.sum()``).
-A second table runs the large sizes on deterministic Garnet instances (branching 1), whose
-greedy policy keeps changing, i.e. the worst case for rlth's policy speculation.
+A second table reruns the sizes that speculate on deterministic Garnet instances (branching 1),
+whose greedy policy keeps changing, i.e. the worst case for rlth's policy speculation.
 Discounted (gamma = 0.99): rlth value / policy iteration vs quantecon at matched guarantees
 (rlth ``tol`` = quantecon ``epsilon / 2``, both bound ``||V - V*||_inf``).
 
@@ -135,13 +135,14 @@ def _rlth_fns(mdp):
 
     return {"rlth": lambda: dp.backward_induction(mdp),
             "rlth_cert": lambda: dp.backward_induction(mdp).bellman_residual,
-            "rlth_gemv": plain}
+            "rlth_plain": plain}
 
 
 def bench_finite_horizon(sizes, repeats, quick, out, kind="dense"):
     import quantecon.markov.ddp as qe_ddp
     from rlth.models import FiniteHorizonMDP
     from rlth.models.instances import random_mdp
+    from rlth.solvers import dp
     from rlth.solvers.dp import NUMBA_MAX_STAGE_BYTES, backward_induction
     try:
         import mdptoolbox.mdp as mdptb
@@ -186,12 +187,13 @@ def bench_finite_horizon(sizes, repeats, quick, out, kind="dense"):
         t = _interleaved(fns, repeats if S < 2000 else max(3, repeats // 2), min_time)
         floor_read = min(t["gemv"], t["sum"])
         floor = H * floor_read
-        path = "numba" if S * A * S * 8 <= NUMBA_MAX_STAGE_BYTES else "blas"
+        path = ("speculative" if dp._use_speculation(S, A, True)
+                else "numba" if S * A * S * 8 <= NUMBA_MAX_STAGE_BYTES else "blas")
         row = dict(S=S, A=A, H=H, path=path, kind=kind, changes=changes, blocks=blocks,
                    refuted=refuted, first_call=first,
                    floor_src="gemv" if t["gemv"] <= t["sum"] else "sum",
                    P_MB=P.nbytes / 1e6, floor=floor, **t)
-        row["gbps_gemv"] = H * P.nbytes / t["rlth_gemv"] / 1e9
+        row["gbps_plain"] = H * P.nbytes / t["rlth_plain"] / 1e9
         row["floor_gbps"] = P.nbytes / floor_read / 1e9
         rows.append(row)
         out(f"  {kind} (S={S}, A={A}) done: rlth {t['rlth'] * 1e3:.3f} ms, "
@@ -242,44 +244,46 @@ def format_tables(fh_rows, disc_rows, meta, adv_rows=()) -> str:
     lines += ["### Finite horizon, backward induction (H = 50, stationary dense P)", "",
               "Median ms per solve (floor = H streaming reads of P, measured in the same run; "
               "rlth = default solve, certificate not read; +cert = certificate read too; "
-              "gemv = rlth's plain recursion, speculation off):", "",
-              "| (S, A) | path | rlth | rlth +cert | rlth gemv | quantecon | numpy P2@V "
+              "plain = rlth's per-stage recursion with speculation off: the numba kernel up to "
+              "4 MiB per stage, else one BLAS gemv per stage):", "",
+              "| (S, A) | path | rlth | rlth +cert | rlth plain | quantecon | numpy P2@V "
               "| pymdptoolbox | floor |",
               "|---|---|---|---|---|---|---|---|---|"]
     for r in fh_rows:
         pm = _ms(r["pymdptoolbox"]) if "pymdptoolbox" in r else "n/a"
         lines.append(
             f"| ({r['S']}, {r['A']}) | {r['path']} | {_ms(r['rlth'])} | {_ms(r['rlth_cert'])} "
-            f"| {_ms(r['rlth_gemv'])} | {_ms(r['quantecon'])} | {_ms(r['numpy'])} | {pm} "
+            f"| {_ms(r['rlth_plain'])} | {_ms(r['quantecon'])} | {_ms(r['numpy'])} | {pm} "
             f"| {_ms(r['floor'])} ({r['floor_src']}) |")
     lines += ["", "Ratios (median; best-of-repeats in brackets); policy changes = stages whose "
               "greedy policy differs from the next stage's; blocks = speculative blocks "
               "(refuted):", "",
-              "| (S, A) | quantecon / rlth | quantecon / (rlth +cert) | quantecon / rlth gemv "
-              "| rlth / floor | rlth gemv / floor | gemv GB/s | floor GB/s "
+              "| (S, A) | quantecon / rlth | quantecon / (rlth +cert) | quantecon / rlth plain "
+              "| rlth / floor | rlth plain / floor | plain GB/s | floor GB/s "
               "| policy changes | blocks (refuted) |",
               "|---|---|---|---|---|---|---|---|---|---|"]
     for r in fh_rows:
         fl_min = HORIZON * min(r["gemv@min"], r["sum@min"])
-        blocks = f"{r['blocks']} ({r['refuted']})" if r["path"] == "blas" else "n/a (numba)"
+        blocks = (f"{r['blocks']} ({r['refuted']})" if r["path"] == "speculative"
+                  else f"n/a ({r['path']})")
         lines.append(
             f"| ({r['S']}, {r['A']}) | {_ratio(r, 'quantecon', 'rlth')} "
-            f"| {_ratio(r, 'quantecon', 'rlth_cert')} | {_ratio(r, 'quantecon', 'rlth_gemv')} "
+            f"| {_ratio(r, 'quantecon', 'rlth_cert')} | {_ratio(r, 'quantecon', 'rlth_plain')} "
             f"| {r['rlth'] / r['floor']:.2f} [{r['rlth@min'] / fl_min:.2f}] "
-            f"| {r['rlth_gemv'] / r['floor']:.2f} [{r['rlth_gemv@min'] / fl_min:.2f}] "
-            f"| {r['gbps_gemv']:.1f} | {r['floor_gbps']:.1f} | {r['changes']} | {blocks} |")
+            f"| {r['rlth_plain'] / r['floor']:.2f} [{r['rlth_plain@min'] / fl_min:.2f}] "
+            f"| {r['gbps_plain']:.1f} | {r['floor_gbps']:.1f} | {r['changes']} | {blocks} |")
     if adv_rows:
         lines += ["", "### Worst case for speculation: deterministic Garnet (branching 1, "
                   "H = 50), greedy policy keeps changing", "",
-                  "| (S, A) | policy changes | blocks (refuted) | rlth | rlth +cert | rlth gemv "
-                  "| quantecon | quantecon / rlth | quantecon / (rlth +cert) | rlth gemv / rlth |",
+                  "| (S, A) | policy changes | blocks (refuted) | rlth | rlth +cert | rlth plain "
+                  "| quantecon | quantecon / rlth | quantecon / (rlth +cert) | rlth plain / rlth |",
                   "|---|---|---|---|---|---|---|---|---|---|"]
         for r in adv_rows:
             lines.append(
                 f"| ({r['S']}, {r['A']}) | {r['changes']} | {r['blocks']} ({r['refuted']}) "
-                f"| {_ms(r['rlth'])} | {_ms(r['rlth_cert'])} | {_ms(r['rlth_gemv'])} "
+                f"| {_ms(r['rlth'])} | {_ms(r['rlth_cert'])} | {_ms(r['rlth_plain'])} "
                 f"| {_ms(r['quantecon'])} | {_ratio(r, 'quantecon', 'rlth')} "
-                f"| {_ratio(r, 'quantecon', 'rlth_cert')} | {_ratio(r, 'rlth_gemv', 'rlth')} |")
+                f"| {_ratio(r, 'quantecon', 'rlth_cert')} | {_ratio(r, 'rlth_plain', 'rlth')} |")
     lines += ["", "First call in this process "
               "(numba cache load, excluded above): "
               + ", ".join(f"({r['S']},{r['A']}) {r['first_call'] * 1e3:.1f} ms" for r in fh_rows)
@@ -335,8 +339,8 @@ def main(argv=None) -> int:
     adv_rows = []
     if not args.no_worst_case:
         out("worst case for speculation ...")
-        from rlth.solvers.dp import NUMBA_MAX_STAGE_BYTES
-        big = [(S, A) for S, A in sizes if S * A * S * 8 > NUMBA_MAX_STAGE_BYTES]
+        from rlth.solvers.dp import _use_speculation
+        big = [(S, A) for S, A in sizes if _use_speculation(S, A, True)]
         adv_rows = bench_finite_horizon(big, repeats, args.quick, out, kind="garnet1")
     disc_rows = []
     if not args.no_discounted:

@@ -61,8 +61,8 @@ Dense Bellman backups dispatch by size: a fused numba kernel
 BLAS matrix-vector product ``P.reshape(S*A, S) @ V`` which reaches the memory-bandwidth floor
 (performance.md section 2).  Validation happens once per call; ``P`` is never copied.
 
-A gemv per stage cannot beat that floor, so for large *stationary* models backward induction
-speculates: once the greedy policy repeats, it guesses that it stays greedy, evaluates the
+A gemv per stage cannot beat that floor, so for *stationary* models with ``P`` above
+``SPEC_MIN_STAGE_BYTES`` (512 KiB) backward induction speculates: once the greedy policy repeats, it guesses that it stays greedy, evaluates the
 guess with the ``A`` times smaller matrix ``P_g``, and verifies a whole block of stages with
 one matrix-matrix product over ``P`` (compute-bound, so ``k`` stages cost far less than ``k``
 streaming reads).  Refuted guesses keep every verified stage; see
@@ -102,7 +102,8 @@ from . import _kernels as K
 __all__ = ["FiniteHorizonSolution", "PolicyEvaluation", "DiscountedSolution",
            "backward_induction", "evaluate_policy", "occupancy", "concentrability",
            "value_iteration", "policy_iteration", "bellman_residual", "greedy_policy",
-           "NUMBA_MAX_STAGE_BYTES", "SPECULATE", "SPEC_FIRST_BLOCK", "SPEC_MAX_BLOCK"]
+           "NUMBA_MAX_STAGE_BYTES", "SPECULATE", "SPEC_MIN_STAGE_BYTES", "SPEC_FIRST_BLOCK",
+           "SPEC_MAX_BLOCK"]
 
 #: Largest size in bytes of one stage of ``P`` (``S*A*S*8``) handled by the fused numba kernels;
 #: above it the BLAS path is used.  [D] measured crossover on the 2-core benchmark machine:
@@ -235,6 +236,11 @@ def _use_numba(n_states: int, n_actions: int) -> bool:
     return n_states * n_actions * n_states * 8 <= NUMBA_MAX_STAGE_BYTES
 
 
+def _use_speculation(n_states: int, n_actions: int, stationary: bool) -> bool:
+    return (SPECULATE and stationary
+            and n_states * n_actions * n_states * 8 > SPEC_MIN_STAGE_BYTES)
+
+
 def _fh_backup(mdp: FiniteHorizonMDP, V: np.ndarray) -> np.ndarray:
     """``Q[h] = R_h + P_h V[h+1]`` for all h, in plain numpy (one GEMM when stationary)."""
     H, S, A = mdp.horizon, mdp.n_states, mdp.n_actions
@@ -360,11 +366,12 @@ def backward_induction(mdp: FiniteHorizonMDP, *, certify: bool = True) -> Finite
 
     Notes
     -----
-    Small models run one fused numba loop.  Large models (one stage of ``P`` above
-    ``NUMBA_MAX_STAGE_BYTES``) run one BLAS matrix-vector product per stage; when ``P`` is
-    stationary they speculate on the greedy policy (:func:`_speculative_stages`), which turns
-    runs of stages with an unchanged greedy policy into one matrix-matrix product and so
-    leaves the memory-bandwidth bound of the plain recursion.  Every speculative stage is
+    Stationary models with ``P`` above ``SPEC_MIN_STAGE_BYTES`` (512 KiB) speculate on the
+    greedy policy (:func:`_speculative_stages`), which turns runs of stages with an unchanged
+    greedy policy into one matrix-matrix product and so leaves the memory-bandwidth bound of a
+    per-stage recursion.  Otherwise small models (one stage of ``P`` up to
+    ``NUMBA_MAX_STAGE_BYTES``) run one fused numba loop and large ones one BLAS matrix-vector
+    product per stage.  Every speculative stage is
     verified against the full backup, so the result is the same (up to rounding, see
     :func:`_speculative_stages`) as the plain recursion's.
 
@@ -394,10 +401,10 @@ def backward_induction(mdp: FiniteHorizonMDP, *, certify: bool = True) -> Finite
     Q = np.empty((H, S, A))
     pi = np.empty((H, S), dtype=np.int64)
     Ps, Rs = mdp.P_stages, mdp.R_stages
-    if _use_numba(S, A):
-        K.backward_induction_kernel(Ps, Rs, V, Q, pi)
-    elif Ps.shape[0] == 1 and SPECULATE:
+    if _use_speculation(S, A, Ps.shape[0] == 1):
         _backward_induction_speculative(Ps[0], Rs[0], V, Q, pi)
+    elif _use_numba(S, A):
+        K.backward_induction_kernel(Ps, Rs, V, Q, pi)
     else:
         for h in range(H - 1, -1, -1):
             _backup_blas(Ps, Rs, h, V[h + 1], Q[h])
@@ -417,8 +424,13 @@ def _backup_blas(Ps, Rs, h, V_next, Q_h):
     q += Rs[hp].reshape(S * A)
 
 
-#: Use the speculative recursion for large stationary models (a switch for tests and benchmarks).
+#: Use the speculative recursion for stationary models (a switch for tests and benchmarks).
 SPECULATE = True
+#: [D] Smallest size in bytes of ``P`` (``S*A*S*8``) for which a stationary model is solved by
+#: speculation rather than the fused numba kernel.  Measured at H = 50 on the benchmark
+#: machine: the kernel is faster up to 0.41-0.46 MB ((80,8), (120,4)), speculation from 0.59 MB
+#: ((70,15); (100,10) 0.42 ms against 0.61 ms).
+SPEC_MIN_STAGE_BYTES = 2 ** 19
 #: [D] Length of the first speculative block; a verified block makes the next one 4x longer.
 #: Below about 8 columns a matrix-matrix product over ``P`` costs about as much as 2 gemv passes
 #: (measured, (2000, 10) on the benchmark machine), so shorter blocks do not pay.
