@@ -19,7 +19,7 @@ from numba import njit
 _FM = {"reassoc", "contract"}
 
 __all__ = ["backward_induction_kernel", "evaluate_finite_kernel", "bellman_sweep",
-           "value_iteration_kernel", "verify_block_kernel"]
+           "value_iteration_kernel", "verify_block_kernel", "plain_stages_until_repeat"]
 
 
 @njit(cache=True, fastmath=_FM)
@@ -31,27 +31,53 @@ def _row_dot(P, hp, s, a, v):
 
 
 @njit(cache=True, fastmath=_FM)
+def _stage_backup(P_stages, R_stages, hp, V, Q, pi, h):
+    """One fused stage: ``Q[h] = R_hp + P_hp V[h+1]``, ``V[h] = max_a``, ``pi[h] = argmax_a``
+    (lowest index on ties)."""
+    S = Q.shape[1]
+    A = Q.shape[2]
+    vn = V[h + 1]
+    for s in range(S):
+        best = -np.inf
+        best_a = 0
+        for a in range(A):
+            q = R_stages[hp, s, a] + _row_dot(P_stages, hp, s, a, vn)
+            Q[h, s, a] = q
+            if q > best:
+                best = q
+                best_a = a
+        V[h, s] = best
+        pi[h, s] = best_a
+
+
+@njit(cache=True, fastmath=_FM)
 def backward_induction_kernel(P_stages, R_stages, V, Q, pi):
     """Fused backward induction: ``Q[h] = R_h + P_h V[h+1]``, ``V[h] = max_a Q[h]``,
     ``pi[h] = argmax_a Q[h]`` (lowest index on ties), for ``h = H-1, ..., 0``."""
     H = Q.shape[0]
-    S = Q.shape[1]
-    A = Q.shape[2]
     staged = P_stages.shape[0] > 1
     for h in range(H - 1, -1, -1):
-        hp = h if staged else 0
-        vn = V[h + 1]
-        for s in range(S):
-            best = -np.inf
-            best_a = 0
-            for a in range(A):
-                q = R_stages[hp, s, a] + _row_dot(P_stages, hp, s, a, vn)
-                Q[h, s, a] = q
-                if q > best:
-                    best = q
-                    best_a = a
-            V[h, s] = best
-            pi[h, s] = best_a
+        _stage_backup(P_stages, R_stages, h if staged else 0, V, Q, pi, h)
+
+
+@njit(cache=True, fastmath=_FM)
+def plain_stages_until_repeat(P_stages, R_stages, V, Q, pi, h, streak, patience):
+    """Fused stages ``h, h-1, ...`` of a stationary model until the greedy policy has been the
+    same for ``patience`` consecutive stage pairs (``streak`` counts them) or stage 0 is done.
+    Returns the next stage to compute (``-1`` when done) and the streak."""
+    H = Q.shape[0]
+    S = Q.shape[1]
+    while h >= 0 and streak < patience:
+        _stage_backup(P_stages, R_stages, 0, V, Q, pi, h)
+        same = h < H - 1
+        if same:
+            for s in range(S):
+                if pi[h, s] != pi[h + 1, s]:
+                    same = False
+                    break
+        streak = streak + 1 if same else 0
+        h -= 1
+    return h, streak
 
 
 @njit(cache=True, fastmath=_FM)

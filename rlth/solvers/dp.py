@@ -459,8 +459,13 @@ def _backward_induction_speculative(P, R, V, Q, pi):
     P2, r = P.reshape(S * A, S), R.reshape(S * A)
     h, streak, patience, block = H - 1, 0, 1, SPEC_FIRST_BLOCK
     cache = {}
+    small = _use_numba(S, A)
+    Ps, Rs = P[None], R[None]
     while h >= 0:
-        if streak < patience:
+        if streak < patience and small:        # plain stages in one fused numba call
+            h, streak = K.plain_stages_until_repeat(Ps, Rs, V, Q, pi, h, streak, patience)
+            continue
+        if streak < patience:                  # one plain stage by gemv
             q = Q[h].reshape(S * A)
             np.dot(P2, V[h + 1], out=q)
             q += r
