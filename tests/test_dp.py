@@ -258,8 +258,10 @@ def test_verify_block_kernel_acceptance():
     assert run(nan)[0] == 1
 
 
+@pytest.mark.parametrize("plain_stages", ["gemv", "numba"])
 @pytest.mark.parametrize("first_block", [2, 16])
-def test_speculative_backward_induction_equals_plain_recursion(monkeypatch, first_block):
+def test_speculative_backward_induction_equals_plain_recursion(monkeypatch, first_block,
+                                                               plain_stages):
     outcomes = []
     real = dp._speculative_stages
 
@@ -270,7 +272,8 @@ def test_speculative_backward_induction_equals_plain_recursion(monkeypatch, firs
 
     monkeypatch.setattr(dp, "_speculative_stages", recording)
     monkeypatch.setattr(dp, "SPEC_FIRST_BLOCK", first_block)
-    monkeypatch.setattr(dp, "NUMBA_MAX_STAGE_BYTES", 0)         # plain = the gemv recursion
+    # the stages between blocks (and the reference recursion) by gemv or by the fused kernel
+    monkeypatch.setattr(dp, "NUMBA_MAX_STAGE_BYTES", 0 if plain_stages == "gemv" else 1 << 62)
     monkeypatch.setattr(dp, "SPEC_MIN_STAGE_BYTES", -1)          # speculate at every size
     per_case = {}
     for name, mdp in _speculation_cases():
