@@ -108,19 +108,9 @@ def verify_block_kernel(Q, W, V, pi, h, tol_factor, r_max):
     """
     k = W.shape[0]
     S = Q.shape[1]
-    A = Q.shape[2]
     for i in range(k):
         hi = h - i
-        for s in range(S):
-            best = -np.inf
-            best_a = 0
-            for a in range(A):
-                q = Q[hi, s, a]
-                if q > best:
-                    best = q
-                    best_a = a
-            V[hi, s] = best
-            pi[hi, s] = best_a
+        max_argmax_kernel(Q[hi], V[hi], pi[hi])
         if i + 1 < k:
             w_max = 0.0
             diff = 0.0
