@@ -2,10 +2,11 @@
 
 Finite horizon (H = 50, stationary dense random P, rows uniform-normalised, R ~ U[0, 1]):
 rlth ``backward_induction`` (default; its lazy certificate not read), the same with the
-certificate read, rlth's plain per-stage recursion (speculation off: numba kernel or BLAS
-gemv), quantecon ``DiscreteDP.backward_induction`` (beta = 1), plain numpy
-(``P.reshape(S*A, S) @ V`` then max / argmax per stage), pymdptoolbox ``FiniteHorizon.run`` if importable, and the memory-bandwidth
-floor: H times the fastest streaming read of ``P`` measured now (BLAS gemv or ``P.sum()``).
+certificate read, rlth's plain per-stage recursion (speculation off: numba kernel or BLAS gemv),
+quantecon ``DiscreteDP.backward_induction`` (beta = 1), plain numpy (``P.reshape(S*A, S) @ V``
+then max / argmax per stage), pymdptoolbox ``FiniteHorizon.run`` if importable, and the
+memory-bandwidth floor: H times the fastest streaming read of ``P`` measured now (BLAS gemv or
+``P.sum()``).
 A second table reruns the sizes that speculate on deterministic Garnet instances (branching 1),
 whose greedy policy keeps changing, i.e. the worst case for rlth's policy speculation.
 Discounted (gamma = 0.99): rlth value / policy iteration vs quantecon at matched guarantees
@@ -332,7 +333,8 @@ def main(argv=None) -> int:
     sizes = FH_SIZES
     if args.sizes:
         try:
-            sizes = [tuple(int(x) for x in item.lower().split("x")) for item in args.sizes.split(",")]
+            sizes = [tuple(int(x) for x in item.lower().split("x"))
+                     for item in args.sizes.split(",")]
         except ValueError:
             parser.error(f"--sizes: expected SxA,SxA,..., got {args.sizes!r}")
     fh_rows = bench_finite_horizon(sizes, repeats, args.quick, out)

@@ -62,12 +62,12 @@ BLAS matrix-vector product ``P.reshape(S*A, S) @ V`` which reaches the memory-ba
 (performance.md section 2).  Validation happens once per call; ``P`` is never copied.
 
 A gemv per stage cannot beat that floor, so for *stationary* models with ``P`` above
-``SPEC_MIN_STAGE_BYTES`` (512 KiB) backward induction speculates: once the greedy policy repeats, it guesses that it stays greedy, evaluates the
-guess with the ``A`` times smaller matrix ``P_g``, and verifies a whole block of stages with
-one matrix-matrix product over ``P`` (compute-bound, so ``k`` stages cost far less than ``k``
-streaming reads).  Refuted guesses keep every verified stage; see
-:func:`_speculative_stages` for the acceptance test and its rounding bound.  The certificate
-of :func:`backward_induction` is computed lazily, on first access.
+``SPEC_MIN_STAGE_BYTES`` (512 KiB) backward induction speculates: once the greedy policy
+repeats, it guesses that it stays greedy, evaluates the guess with the ``A`` times smaller
+matrix ``P_g``, and verifies a whole block of stages with one matrix-matrix product over ``P``
+(compute-bound, so ``k`` stages cost far less than ``k`` streaming reads). Refuted guesses keep
+every verified stage; see :func:`_speculative_stages` for the acceptance test and its rounding
+bound. The certificate of :func:`backward_induction` is computed lazily, on first access.
 
 References
 ----------
@@ -371,9 +371,9 @@ def backward_induction(mdp: FiniteHorizonMDP, *, certify: bool = True) -> Finite
     greedy policy into one matrix-matrix product and so leaves the memory-bandwidth bound of a
     per-stage recursion.  Otherwise small models (one stage of ``P`` up to
     ``NUMBA_MAX_STAGE_BYTES``) run one fused numba loop and large ones one BLAS matrix-vector
-    product per stage.  Every speculative stage is
-    verified against the full backup, so the result is the same (up to rounding, see
-    :func:`_speculative_stages`) as the plain recursion's.
+    product per stage.  Every speculative stage is verified against the full backup, so the
+    result is the same (up to rounding, see :func:`_speculative_stages`) as the plain
+    recursion's.
 
     Guarantee
     ---------
@@ -444,15 +444,15 @@ SPEC_MAX_BLOCK = 64
 def _backward_induction_speculative(P, R, V, Q, pi):
     """Backward induction for a stationary ``P[S, A, S]``, ``R[S, A]`` with policy speculation.
 
-    Plain backups (one gemv per stage) run until the greedy policy of two consecutive stages
-    is the same; then :func:`_speculative_stages` guesses that it stays greedy for a block of
-    stages.  A verified block makes the next one 4x longer (up to ``SPEC_MAX_BLOCK``).  A
-    refuted guess keeps the stages verified so far (at least one), resets the block length, and
-    the plain recursion must then see the policy repeat over twice as many stages before the
-    next guess (exponential back-off).  The wasted work is therefore at most about
-    ``log2(H) + 1`` refuted blocks, each at most one matrix-matrix product of
-    ``SPEC_MAX_BLOCK`` columns over ``P`` plus as many gemvs over ``P_g``; when the greedy
-    policy changes at every stage no guess is ever made.
+    Plain backups (the fused numba kernel when one stage fits ``NUMBA_MAX_STAGE_BYTES``, else
+    one gemv per stage) run until the greedy policy of two consecutive stages is the same; then
+    :func:`_speculative_stages` guesses that it stays greedy for a block of stages. A verified
+    block makes the next one 4x longer (up to ``SPEC_MAX_BLOCK``). A refuted guess keeps the
+    stages verified so far (at least one), resets the block length, and the plain recursion must
+    then see the policy repeat over twice as many stages before the next guess (exponential
+    back-off). The wasted work is therefore at most about ``log2(H) + 1`` refuted blocks, each
+    at most one matrix-matrix product of ``SPEC_MAX_BLOCK`` columns over ``P`` plus as many
+    gemvs over ``P_g``; when the greedy policy changes at every stage no guess is ever made.
     """
     S, A = R.shape
     H = Q.shape[0]
