@@ -180,6 +180,44 @@ def test_finite_horizon_large_path_matches_kernel(monkeypatch):
     np.testing.assert_allclose(evaluate_policy(mdp, a.pi).V, ev_a.V, atol=1e-13, rtol=0)
 
 
+@pytest.mark.parametrize("mixed", ["stationary P", "stationary R"])
+def test_mixed_stationarity_equals_the_fully_stage_dependent_model(mixed):
+    # a model stores a stationary P (or R) once next to a stage-dependent R (or P); every path
+    # must read each array at its own stage index and agree with the model that stores both
+    # arrays at full length
+    H = 5
+    base = random_mdp(6, 3, horizon=H, stationary=False, rng=21)
+    P_full, R_full = np.array(base.P_stages), np.array(base.R_stages)
+    if mixed == "stationary P":
+        P_full[:] = P_full[0]
+        mdp = FiniteHorizonMDP(P_full[0], R_full, base.rho)
+    else:
+        R_full[:] = R_full[0]
+        mdp = FiniteHorizonMDP(P_full, R_full[0], base.rho)
+    assert not mdp.is_stationary and min(mdp.P_stages.shape[0], mdp.R_stages.shape[0]) == 1
+    full = FiniteHorizonMDP(P_full, R_full, base.rho)
+    ref = backward_induction(full)
+    pis = np.random.default_rng(0).dirichlet(np.ones(3), size=(H, 6))
+    for path in ("numba", "blas", "speculative"):
+        with dispatch(path):
+            sol = backward_induction(mdp)
+            ev = evaluate_policy(mdp, pis)
+            cert = sol.bellman_residual
+        np.testing.assert_allclose(sol.V, ref.V, atol=1e-13, rtol=0, err_msg=path)
+        np.testing.assert_array_equal(sol.pi, ref.pi)
+        np.testing.assert_allclose(ev.V, evaluate_policy(full, pis).V, atol=1e-13, rtol=0)
+        assert cert <= 1e-13
+        assert_bellman_optimal(mdp, sol, atol=1e-12)
+    np.testing.assert_allclose(occupancy(mdp, pis), occupancy(full, pis), atol=1e-14, rtol=0)
+    # both certificate routes see a perturbation at a stage where the arrays' indices differ
+    V = np.array(ref.V)
+    V[3, 2] += 0.25
+    for path in ("numba", "blas"):
+        with dispatch(path):
+            assert dp._certificate_fh(mdp, V) == pytest.approx(bellman_residual(full, V),
+                                                               abs=1e-13)
+
+
 def test_certify_false_skips_residual():
     mdp = random_mdp(5, 2, horizon=3, rng=0)
     sol = backward_induction(mdp, certify=False)

@@ -109,6 +109,11 @@ def test_finite_horizon_valid_forms():
     stage = FiniteHorizonMDP(_P((H,)), _R((H,)))
     mixed = FiniteHorizonMDP(_P(), _R((H,)))          # stationary P, stage-dependent R
     assert stat.is_stationary and not stage.is_stationary and not mixed.is_stationary
+    # each array keeps its own length: the stationary P of the mixed model is stored once
+    assert mixed.P_stages.shape == (1, S, A, S) and mixed.R_stages.shape == (H, S, A)
+    mixed_p = FiniteHorizonMDP(_P((H,)), _R())
+    assert mixed_p.P_stages.shape == (H, S, A, S) and mixed_p.R_stages.shape == (1, S, A)
+    np.testing.assert_array_equal(mixed.with_rho(np.eye(S)[0]).R, mixed.R)
     for m in (stat, stage, mixed):
         assert m.P.shape == (H, S, A, S) and m.R.shape == (H, S, A) and m.horizon == H
         np.testing.assert_array_equal(m.rho, np.full(S, 1 / S))

@@ -10,10 +10,11 @@ A finite-horizon MDP is :math:`(S, A, H, \{P_h\}, \{r_h\}, \rho)` with transitio
     Q_h(s,a) = r_h(s,a) + \sum_{s'} P_h(s'\mid s,a) V_{h+1}(s'),\qquad
     V_h(s) = \max_a Q_h(s,a).
 
-A stationary model (``P[S, A, S]``, ``R[S, A]``) is stored once and exposed through the same
+A stationary ``P[S, A, S]`` (or ``R[S, A]``) is stored once and exposed through the same
 ``[H, ...]`` interface as a zero-stride broadcast view, so a stationary (2000, 10) model with
-``H = 50`` costs 320 MB, not 16 GB.  Kernels read the compact arrays ``P_stages[h_eff]`` with
-``h_eff = h if stage-dependent else 0``.
+``H = 50`` costs 320 MB, not 16 GB.  ``P`` and ``R`` are stored independently, so a stationary
+``P`` with stage-dependent rewards is not copied either.  Kernels read the compact arrays
+``P_stages[h if len(P_stages) > 1 else 0]`` and ``R_stages[h if len(R_stages) > 1 else 0]``.
 
 Discounted
 ----------
@@ -92,9 +93,9 @@ class FiniteHorizonMDP:
     Attributes
     ----------
     P_stages : ndarray, shape (H or 1, S, A, S)
-        Compact C-contiguous transitions used by kernels.
+        Compact C-contiguous transitions used by kernels (length 1 when ``P`` is stationary).
     R_stages : ndarray, shape (H or 1, S, A)
-        Compact rewards.
+        Compact rewards (length 1 when ``R`` is stationary, independently of ``P``).
     P, R : ndarray
         ``[H, ...]`` read-only views (broadcast when stationary).
 
@@ -137,12 +138,10 @@ class FiniteHorizonMDP:
         check_distribution("P", P)
         reward_range = _check_reward_range(reward_range)
         check_in_range("R", R, *reward_range)
+        # each array keeps its own leading length (1 when stationary, else H): a stationary P
+        # with stage-dependent rewards is stored once, not H times
         P_stages = P if P.ndim == 4 else P[None]
         R_stages = R if R.ndim == 3 else R[None]
-        # a stage-dependent R with stationary P (or vice versa) is stored at the larger length
-        if P_stages.shape[0] != R_stages.shape[0]:
-            P_stages = np.ascontiguousarray(np.broadcast_to(P_stages, (H,) + P_stages.shape[1:]))
-            R_stages = np.ascontiguousarray(np.broadcast_to(R_stages, (H,) + R_stages.shape[1:]))
         object.__setattr__(self, "P_stages", _readonly(np.ascontiguousarray(P_stages)))
         object.__setattr__(self, "R_stages", _readonly(np.ascontiguousarray(R_stages)))
         object.__setattr__(self, "rho", _rho(rho, n_states))
@@ -159,7 +158,8 @@ class FiniteHorizonMDP:
 
     @property
     def is_stationary(self) -> bool:
-        return self.P_stages.shape[0] == 1
+        """Both ``P`` and ``R`` are the same at every stage."""
+        return self.P_stages.shape[0] == 1 and self.R_stages.shape[0] == 1
 
     @property
     def P(self) -> np.ndarray:
@@ -173,9 +173,9 @@ class FiniteHorizonMDP:
 
     def with_rho(self, rho) -> "FiniteHorizonMDP":
         """The same MDP with another initial distribution."""
-        return FiniteHorizonMDP(self.P_stages if not self.is_stationary else self.P_stages[0],
-                                self.R_stages if not self.is_stationary else self.R_stages[0],
-                                rho, horizon=self.horizon, reward_range=self.reward_range)
+        P = self.P_stages[0] if self.P_stages.shape[0] == 1 else self.P_stages
+        R = self.R_stages[0] if self.R_stages.shape[0] == 1 else self.R_stages
+        return FiniteHorizonMDP(P, R, rho, horizon=self.horizon, reward_range=self.reward_range)
 
     def __repr__(self) -> str:
         kind = "stationary" if self.is_stationary else "stage-dependent"

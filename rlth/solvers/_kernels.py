@@ -3,8 +3,9 @@
 All kernels assume validated, C-contiguous float64 input (the models guarantee it) and write
 into caller-allocated outputs, so a call costs no allocation and no validation.  Layout:
 
-* ``P_stages[Hs, S, A, S]``, ``R_stages[Hs, S, A]`` with ``Hs == H`` (stage-dependent) or
-  ``Hs == 1`` (stationary); stage ``h`` reads index ``h if Hs > 1 else 0``.
+* ``P_stages[Hp, S, A, S]``, ``R_stages[Hr, S, A]``, each of length ``H`` (stage-dependent) or
+  1 (stationary), independently; stage ``h`` reads ``P_stages[h if Hp > 1 else 0]`` and
+  ``R_stages[h if Hr > 1 else 0]``.
 * ``V[H+1, S]`` (the caller sets ``V[H] = 0``), ``Q[H, S, A]``, ``pi[H, S]`` int64.
 
 ``fastmath={'reassoc', 'contract'}`` lets the inner products vectorize; it keeps IEEE inf/NaN
@@ -31,9 +32,11 @@ def _row_dot(P, hp, s, a, v):
 
 
 @njit(cache=True, fastmath=_FM)
-def _stage_backup(P_stages, R_stages, hp, V, Q, pi, h):
-    """One fused stage: ``Q[h] = R_hp + P_hp V[h+1]``, ``V[h] = max_a``, ``pi[h] = argmax_a``
+def _stage_backup(P_stages, R_stages, V, Q, pi, h):
+    """One fused stage: ``Q[h] = R_h + P_h V[h+1]``, ``V[h] = max_a``, ``pi[h] = argmax_a``
     (lowest index on ties)."""
+    hp = h if P_stages.shape[0] > 1 else 0
+    hr = h if R_stages.shape[0] > 1 else 0
     S = Q.shape[1]
     A = Q.shape[2]
     vn = V[h + 1]
@@ -41,7 +44,7 @@ def _stage_backup(P_stages, R_stages, hp, V, Q, pi, h):
         best = -np.inf
         best_a = 0
         for a in range(A):
-            q = R_stages[hp, s, a] + _row_dot(P_stages, hp, s, a, vn)
+            q = R_stages[hr, s, a] + _row_dot(P_stages, hp, s, a, vn)
             Q[h, s, a] = q
             if q > best:
                 best = q
@@ -54,21 +57,19 @@ def _stage_backup(P_stages, R_stages, hp, V, Q, pi, h):
 def backward_induction_kernel(P_stages, R_stages, V, Q, pi):
     """Fused backward induction: ``Q[h] = R_h + P_h V[h+1]``, ``V[h] = max_a Q[h]``,
     ``pi[h] = argmax_a Q[h]`` (lowest index on ties), for ``h = H-1, ..., 0``."""
-    H = Q.shape[0]
-    staged = P_stages.shape[0] > 1
-    for h in range(H - 1, -1, -1):
-        _stage_backup(P_stages, R_stages, h if staged else 0, V, Q, pi, h)
+    for h in range(Q.shape[0] - 1, -1, -1):
+        _stage_backup(P_stages, R_stages, V, Q, pi, h)
 
 
 @njit(cache=True, fastmath=_FM)
 def plain_stages_until_repeat(P_stages, R_stages, V, Q, pi, h, streak, patience):
-    """Fused stages ``h, h-1, ...`` of a stationary model until the greedy policy has been the
+    """Fused stages ``h, h-1, ...`` of a model until the greedy policy has been the
     same for ``patience`` consecutive stage pairs (``streak`` counts them) or stage 0 is done.
     Returns the next stage to compute (``-1`` when done) and the streak."""
     H = Q.shape[0]
     S = Q.shape[1]
     while h >= 0 and streak < patience:
-        _stage_backup(P_stages, R_stages, 0, V, Q, pi, h)
+        _stage_backup(P_stages, R_stages, V, Q, pi, h)
         same = h < H - 1
         if same:
             for s in range(S):
@@ -131,14 +132,14 @@ def evaluate_finite_kernel(P_stages, R_stages, pi, V, Q):
     H = Q.shape[0]
     S = Q.shape[1]
     A = Q.shape[2]
-    staged = P_stages.shape[0] > 1
     for h in range(H - 1, -1, -1):
-        hp = h if staged else 0
+        hp = h if P_stages.shape[0] > 1 else 0
+        hr = h if R_stages.shape[0] > 1 else 0
         vn = V[h + 1]
         for s in range(S):
             v = 0.0
             for a in range(A):
-                q = R_stages[hp, s, a] + _row_dot(P_stages, hp, s, a, vn)
+                q = R_stages[hr, s, a] + _row_dot(P_stages, hp, s, a, vn)
                 Q[h, s, a] = q
                 v += pi[h, s, a] * q
             V[h, s] = v
@@ -200,7 +201,7 @@ def fh_residual_kernel(P_stages, R_stages, V):
     S = V.shape[1]
     A = R_stages.shape[2]
     TV = np.full((H, S), -np.inf)
-    if P_stages.shape[0] == 1:
+    if P_stages.shape[0] == 1 and R_stages.shape[0] == 1:
         for s in range(S):
             for a0 in range(0, A, 2):
                 a1 = min(a0 + 1, A - 1)
@@ -239,12 +240,14 @@ def fh_residual_kernel(P_stages, R_stages, V):
                     TV[h3, s] = max(TV[h3, s], r0 + c03, r1 + c13)
     else:
         for h in range(H):
+            hp = h if P_stages.shape[0] > 1 else 0
+            hr = h if R_stages.shape[0] > 1 else 0
             for s in range(S):
                 for a in range(A):
                     c0 = 0.0
                     for t in range(S):
-                        c0 += P_stages[h, s, a, t] * V[h + 1, t]
-                    TV[h, s] = max(TV[h, s], R_stages[h, s, a] + c0)
+                        c0 += P_stages[hp, s, a, t] * V[h + 1, t]
+                    TV[h, s] = max(TV[h, s], R_stages[hr, s, a] + c0)
     res = 0.0
     for s in range(S):
         d = abs(V[H, s])

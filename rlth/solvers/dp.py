@@ -247,10 +247,9 @@ def _fh_backup(mdp: FiniteHorizonMDP, V: np.ndarray) -> np.ndarray:
     Ps, Rs = mdp.P_stages, mdp.R_stages
     if Ps.shape[0] == 1:
         PV = V[1:] @ Ps[0].reshape(S * A, S).T                        # (H, S*A)
-        PV += Rs[0].reshape(S * A)
     else:
         PV = np.matmul(Ps.reshape(H, S * A, S), V[1:, :, None])[..., 0]   # (H, S*A)
-        PV += Rs.reshape(H, S * A)
+    PV += Rs.reshape(Rs.shape[0], S * A)                             # broadcasts when stationary
     return PV.reshape(H, S, A)
 
 
@@ -401,7 +400,7 @@ def backward_induction(mdp: FiniteHorizonMDP, *, certify: bool = True) -> Finite
     Q = np.empty((H, S, A))
     pi = np.empty((H, S), dtype=np.int64)
     Ps, Rs = mdp.P_stages, mdp.R_stages
-    if _use_speculation(S, A, Ps.shape[0] == 1):
+    if _use_speculation(S, A, Ps.shape[0] == 1 and Rs.shape[0] == 1):
         _backward_induction_speculative(Ps[0], Rs[0], V, Q, pi)
     elif _use_numba(S, A):
         K.backward_induction_kernel(Ps, Rs, V, Q, pi)
@@ -418,10 +417,11 @@ def _backup_blas(Ps, Rs, h, V_next, Q_h):
     """``Q_h = R_h + P_h V_next`` in place, as one BLAS gemv over ``P_h.reshape(S*A, S)``
     (the large-model path: it streams ``P`` once at memory bandwidth)."""
     hp = h if Ps.shape[0] > 1 else 0
+    hr = h if Rs.shape[0] > 1 else 0
     S, A = Q_h.shape
     q = Q_h.reshape(S * A)
     np.dot(Ps[hp].reshape(S * A, S), V_next, out=q)
-    q += Rs[hp].reshape(S * A)
+    q += Rs[hr].reshape(S * A)
 
 
 #: Use the speculative recursion for stationary models (a switch for tests and benchmarks).

@@ -121,17 +121,20 @@ def finite_horizon_mdps(draw, *, n_states=(1, 4), n_actions=(1, 3), horizon=(1, 
         Fixed value or inclusive range.
     stationary : bool, optional
         ``True``: ``P[S, A, S]``, ``R[S, A]``; ``False``: stage-dependent ``P[H, ...]``,
-        ``R[H, ...]``; drawn when omitted.
+        ``R[H, ...]``; when omitted, drawn independently for ``P`` and ``R``, so mixed models
+        (stationary ``P`` with stage-dependent ``R`` and vice versa) occur too.
     row_kind, reward_kind : str, optional
         See :func:`probability_vectors` and :func:`reward_arrays`.
     """
     S = draw(st.integers(*_as_range("n_states", n_states)))
     A = draw(st.integers(*_as_range("n_actions", n_actions)))
     H = draw(st.integers(*_as_range("horizon", horizon)))
-    stat = draw(st.booleans()) if stationary is None else bool(stationary)
-    lead = () if stat else (H,)
-    P = draw(stochastic_matrices(lead + (S, A), S, kind=row_kind))
-    R = draw(reward_arrays(lead + (S, A), kind=reward_kind))
+    if stationary is None:
+        stat_P, stat_R = draw(st.booleans()), draw(st.booleans())
+    else:
+        stat_P = stat_R = bool(stationary)
+    P = draw(stochastic_matrices((() if stat_P else (H,)) + (S, A), S, kind=row_kind))
+    R = draw(reward_arrays((() if stat_R else (H,)) + (S, A), kind=reward_kind))
     rho = draw(probability_vectors(S))
     return FiniteHorizonMDP(P, R, rho, horizon=H)
 

@@ -67,8 +67,8 @@ def return_pmf(mdp, pi) -> np.ndarray:
     d = np.zeros((S, H + 1))
     d[:, 0] = mdp.rho
     for h in range(H):
-        hh = h if mdp.P_stages.shape[0] > 1 else 0
-        P, R = mdp.P_stages[hh], mdp.R_stages[hh]
+        P = mdp.P_stages[h if mdp.P_stages.shape[0] > 1 else 0]
+        R = mdp.R_stages[h if mdp.R_stages.shape[0] > 1 else 0]
         w = d[:, None, :] * pi[h][:, :, None]                    # [S, A, G]
         w1 = w * R[:, :, None]
         w0 = w - w1
