@@ -286,7 +286,8 @@ def format_tables(fh_rows, disc_rows, meta, adv_rows=()) -> str:
                 f"| {_ms(r['quantecon'])} | {_ratio(r, 'quantecon', 'rlth')} "
                 f"| {_ratio(r, 'quantecon', 'rlth_cert')} | {_ratio(r, 'rlth_plain', 'rlth')} |")
     lines += ["", "First call in this process "
-              "(numba cache load, excluded above): "
+              "(numba cache load, or a compile if the cache is stale; excluded above, "
+              "certificate not included): "
               + ", ".join(f"({r['S']},{r['A']}) {r['first_call'] * 1e3:.1f} ms" for r in fh_rows)
               + "."]
     if meta.get("cold") is not None:

@@ -61,13 +61,14 @@ Dense Bellman backups dispatch by size: a fused numba kernel
 BLAS matrix-vector product ``P.reshape(S*A, S) @ V`` which reaches the memory-bandwidth floor
 (performance.md section 2).  Validation happens once per call; ``P`` is never copied.
 
-A gemv per stage cannot beat that floor, so for *stationary* models with ``P`` above
-``SPEC_MIN_STAGE_BYTES`` (512 KiB) backward induction speculates: once the greedy policy
-repeats, it guesses that it stays greedy, evaluates the guess with the ``A`` times smaller
-matrix ``P_g``, and verifies a whole block of stages with one matrix-matrix product over ``P``
-(compute-bound, so ``k`` stages cost far less than ``k`` streaming reads). Refuted guesses keep
-every verified stage; see :func:`_speculative_stages` for the acceptance test and its rounding
-bound. The certificate of :func:`backward_induction` is computed lazily, on first access.
+A gemv per stage cannot beat that floor, so for *stationary* models (``P`` and ``R`` both) with
+``P`` above ``SPEC_MIN_STAGE_BYTES`` (512 KiB) backward induction speculates: once the greedy
+policy repeats, it guesses that it stays greedy, evaluates the guess with the ``A`` times
+smaller matrix ``P_g``, and verifies a whole block of stages with one matrix-matrix product over
+``P`` (compute-bound, so ``k`` stages cost far less than ``k`` streaming reads). Refuted guesses
+keep every verified stage; see :func:`_speculative_stages` for the acceptance test and its
+rounding bound. The certificate of :func:`backward_induction` is computed lazily, on first
+access.
 
 References
 ----------
@@ -106,7 +107,8 @@ __all__ = ["FiniteHorizonSolution", "PolicyEvaluation", "DiscountedSolution",
            "SPEC_MAX_BLOCK"]
 
 #: Largest size in bytes of one stage of ``P`` (``S*A*S*8``) handled by the fused numba kernels;
-#: above it the BLAS path is used.  [D] measured crossover on the 2-core benchmark machine:
+#: above it the BLAS path is used (stationary backward induction above ``SPEC_MIN_STAGE_BYTES``
+#: speculates instead).  [D] measured crossover on the 2-core benchmark machine:
 #: numba wins at 3.2 MB ((200,10)), BLAS at 7.2 MB ((300,10)); see docs/readme/dp.md.
 NUMBA_MAX_STAGE_BYTES = 4 * 2 ** 20
 
@@ -276,7 +278,8 @@ def _residual_fh(mdp, V, pis=None) -> float:
 def _certificate_fh(mdp, V) -> float:
     """The optimality residual attached to solutions.
 
-    Small models (the numba solve path): a separate numba loop (:func:`_kernels.fh_residual_kernel`)
+    Small models (one stage of ``P`` at most ``NUMBA_MAX_STAGE_BYTES``, whichever recursion
+    solved them): a separate numba loop (:func:`_kernels.fh_residual_kernel`)
     that shares no code with the solver; numpy would cost ~30 us of call overhead at (10, 4), more
     than the solve, and its multi-threaded GEMM stalls on an oversubscribed host.  Large models:
     the numpy GEMM route of :func:`bellman_residual` (one extra read of ``P``).
@@ -365,14 +368,14 @@ def backward_induction(mdp: FiniteHorizonMDP, *, certify: bool = True) -> Finite
 
     Notes
     -----
-    Stationary models with ``P`` above ``SPEC_MIN_STAGE_BYTES`` (512 KiB) speculate on the
-    greedy policy (:func:`_speculative_stages`), which turns runs of stages with an unchanged
-    greedy policy into one matrix-matrix product and so leaves the memory-bandwidth bound of a
-    per-stage recursion.  Otherwise small models (one stage of ``P`` up to
-    ``NUMBA_MAX_STAGE_BYTES``) run one fused numba loop and large ones one BLAS matrix-vector
-    product per stage.  Every speculative stage is verified against the full backup, so the
-    result is the same (up to rounding, see :func:`_speculative_stages`) as the plain
-    recursion's.
+    Stationary models (``P`` and ``R`` both) with ``P`` above ``SPEC_MIN_STAGE_BYTES`` (512 KiB)
+    speculate on the greedy policy (:func:`_speculative_stages`), which turns runs of stages
+    with an unchanged greedy policy into one matrix-matrix product and so leaves the
+    memory-bandwidth bound of a per-stage recursion. Otherwise small models (one stage of ``P``
+    up to ``NUMBA_MAX_STAGE_BYTES``) run one fused numba loop and large ones one BLAS
+    matrix-vector product per stage. Every speculative stage is verified against the full
+    backup, so the result is the same (up to rounding, see :func:`_speculative_stages`) as the
+    plain recursion's.
 
     Guarantee
     ---------
@@ -426,7 +429,7 @@ def _backup_blas(Ps, Rs, h, V_next, Q_h):
 
 #: Use the speculative recursion for stationary models (a switch for tests and benchmarks).
 SPECULATE = True
-#: [D] Smallest size in bytes of ``P`` (``S*A*S*8``) for which a stationary model is solved by
+#: [D] Size in bytes of ``P`` (``S*A*S*8``) above which a stationary model is solved by
 #: speculation rather than the fused numba kernel.  Measured at H = 50 on the benchmark
 #: machine: the kernel is faster up to 0.41-0.46 MB ((80,8), (120,4)), speculation from 0.59 MB
 #: ((70,15); (100,10) 0.42 ms against 0.61 ms).
@@ -437,7 +440,7 @@ SPEC_MIN_STAGE_BYTES = 2 ** 19
 SPEC_FIRST_BLOCK = 16
 #: [D] Longest speculative block.  The matrix-matrix product reaches ~60 GFLOP/s from about 32
 #: columns on the benchmark machine, so longer blocks gain little, while they cost memory
-#: (``k * S * A`` doubles for the block's backups) and waste more work when refuted late.
+#: (``k * S`` doubles for the guessed values ``W``) and waste more work when refuted late.
 SPEC_MAX_BLOCK = 64
 
 
@@ -498,11 +501,12 @@ def _speculative_stages(P, R, P2, r, V, Q, pi, h, k, cache) -> int:
        (``W_0 = V[h+1]``; only the rounding order differs from a gemv); stage ``h-i-1`` is kept
        only if stages up to ``h-i`` were accepted.
 
-    Each kept stage's ``Q`` is the exact backup of a vector within :math:`\epsilon` of the
-    previous stage's ``V`` (rows of ``P`` sum to 1), so each kept stage has a Bellman residual
-    of at most :math:`\epsilon_i` plus the rounding of the backup itself, and ``V`` differs
-    from the exact values by at most the sum of these over the remaining stages, the same order
-    as the rounding error of the plain recursion.  A NaN difference counts as a refutation.
+    Stage ``h-i-1``'s ``Q`` is the computed backup of ``W_{i+1}``, which is within
+    :math:`\epsilon_i` of ``V[h-i]``; rows of ``P`` sum to 1, so the backup is non-expansive and
+    that stage's Bellman residual is at most :math:`\epsilon_i` plus its own rounding (stage
+    ``h``: rounding only).  ``V`` differs from the exact values by at most the sum of these
+    residuals over the later stages, the same order as the rounding error of the plain
+    recursion.  A NaN difference counts as a refutation.
 
     Returns the number of stages kept (``1 <= n <= k``).  ``cache`` keeps ``P_g`` between calls
     with the same guess.
