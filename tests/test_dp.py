@@ -261,6 +261,17 @@ def _speculation_cases():
     yield "zero-rewards", FiniteHorizonMDP(zero.P_stages[0], np.zeros((7, 3)), horizon=20)
     yield "S=1", random_mdp(1, 3, horizon=9, rng=5)
     yield "A=1", random_mdp(5, 1, horizon=9, rng=6)
+    # stationary P with stage-dependent rewards: random per stage, growing with the stage,
+    # and a terminal reward only
+    dense = random_mdp(40, 5, horizon=30, rng=7)
+    yield "random-R_h", FiniteHorizonMDP(dense.P_stages[0],
+                                         np.random.default_rng(8).random((30, 40, 5)))
+    yield "growing-R_h", FiniteHorizonMDP(
+        dense.P_stages[0], dense.R_stages[0] * (np.arange(1, 31) / 30)[:, None, None])
+    river = riverswim(8, horizon=40)
+    R_T = np.zeros((40,) + river.R_stages.shape[1:])
+    R_T[-1] = river.R_stages[0]
+    yield "riverswim-terminal-R", FiniteHorizonMDP(river.P_stages[0], R_T)
 
 
 def test_verify_block_kernel_acceptance():
@@ -305,7 +316,7 @@ def test_speculative_backward_induction_equals_plain_recursion(monkeypatch, firs
 
     def recording(*args):
         n = real(*args)
-        outcomes.append((args[8], n))                          # (block length k, stages kept)
+        outcomes.append((args[-2], n))                         # (block length k, stages kept)
         return n
 
     monkeypatch.setattr(dp, "_speculative_stages", recording)
@@ -332,7 +343,7 @@ def test_speculative_backward_induction_equals_plain_recursion(monkeypatch, firs
     # both branches ran: blocks verified in full and blocks refuted part-way ...
     assert any(n == k for k, n in outcomes) and any(n < k for k, n in outcomes)
     # ... and instances whose policy settles are verified, not refuted stage by stage
-    for name in ("dense", "riverswim", "garnet2-0"):
+    for name in ("dense", "riverswim", "garnet2-0", "growing-R_h", "riverswim-terminal-R"):
         assert any(n == k >= 2 for k, n in per_case[name]), (name, per_case[name])
 
 

@@ -111,7 +111,7 @@ def _speculation_counts(mdp):
 
     def recording(*args):
         n = real(*args)
-        outcomes.append((args[8], n))
+        outcomes.append((args[-2], n))
         return n
 
     dp._speculative_stages = recording

@@ -61,14 +61,14 @@ Dense Bellman backups dispatch by size: a fused numba kernel
 BLAS matrix-vector product ``P.reshape(S*A, S) @ V`` which reaches the memory-bandwidth floor
 (performance.md section 2).  Validation happens once per call; ``P`` is never copied.
 
-A gemv per stage cannot beat that floor, so for *stationary* models (``P`` and ``R`` both) with
-``P`` above ``SPEC_MIN_STAGE_BYTES`` (512 KiB) backward induction speculates: once the greedy
-policy repeats, it guesses that it stays greedy, evaluates the guess with the ``A`` times
-smaller matrix ``P_g``, and verifies a whole block of stages with one matrix-matrix product over
-``P`` (compute-bound, so ``k`` stages cost far less than ``k`` streaming reads). Refuted guesses
-keep every verified stage; see :func:`_speculative_stages` for the acceptance test and its
-rounding bound. The certificate of :func:`backward_induction` is computed lazily, on first
-access.
+A gemv per stage cannot beat that floor, so for models with a *stationary* ``P`` (the rewards
+may depend on the stage) above ``SPEC_MIN_STAGE_BYTES`` (512 KiB) backward induction speculates:
+once the greedy policy repeats, it guesses that it stays greedy, evaluates the guess with the
+``A`` times smaller matrix ``P_g``, and verifies a whole block of stages with one matrix-matrix
+product over ``P`` (compute-bound, so ``k`` stages cost far less than ``k`` streaming reads).
+Refuted guesses keep every verified stage; see :func:`_speculative_stages` for the acceptance
+test and its rounding bound. The certificate of :func:`backward_induction` is computed lazily,
+on first access.
 
 References
 ----------
@@ -107,9 +107,9 @@ __all__ = ["FiniteHorizonSolution", "PolicyEvaluation", "DiscountedSolution",
            "SPEC_MAX_BLOCK"]
 
 #: Largest size in bytes of one stage of ``P`` (``S*A*S*8``) handled by the fused numba kernels;
-#: above it the BLAS path is used (stationary backward induction above ``SPEC_MIN_STAGE_BYTES``
-#: speculates instead).  [D] measured crossover on the 2-core benchmark machine:
-#: numba wins at 3.2 MB ((200,10)), BLAS at 7.2 MB ((300,10)); see docs/readme/dp.md.
+#: above it the BLAS path is used (backward induction with a stationary ``P`` above
+#: ``SPEC_MIN_STAGE_BYTES`` speculates instead).  [D] measured crossover on the 2-core benchmark
+#: machine: numba wins at 3.2 MB ((200,10)), BLAS at 7.2 MB ((300,10)); see docs/readme/dp.md.
 NUMBA_MAX_STAGE_BYTES = 4 * 2 ** 20
 
 
@@ -238,8 +238,8 @@ def _use_numba(n_states: int, n_actions: int) -> bool:
     return n_states * n_actions * n_states * 8 <= NUMBA_MAX_STAGE_BYTES
 
 
-def _use_speculation(n_states: int, n_actions: int, stationary: bool) -> bool:
-    return (SPECULATE and stationary
+def _use_speculation(n_states: int, n_actions: int, stationary_P: bool) -> bool:
+    return (SPECULATE and stationary_P
             and n_states * n_actions * n_states * 8 > SPEC_MIN_STAGE_BYTES)
 
 
@@ -368,14 +368,14 @@ def backward_induction(mdp: FiniteHorizonMDP, *, certify: bool = True) -> Finite
 
     Notes
     -----
-    Stationary models (``P`` and ``R`` both) with ``P`` above ``SPEC_MIN_STAGE_BYTES`` (512 KiB)
-    speculate on the greedy policy (:func:`_speculative_stages`), which turns runs of stages
-    with an unchanged greedy policy into one matrix-matrix product and so leaves the
-    memory-bandwidth bound of a per-stage recursion. Otherwise small models (one stage of ``P``
-    up to ``NUMBA_MAX_STAGE_BYTES``) run one fused numba loop and large ones one BLAS
-    matrix-vector product per stage. Every speculative stage is verified against the full
-    backup, so the result is the same (up to rounding, see :func:`_speculative_stages`) as the
-    plain recursion's.
+    Models with a stationary ``P`` (rewards may depend on the stage) above
+    ``SPEC_MIN_STAGE_BYTES`` (512 KiB) speculate on the greedy policy
+    (:func:`_speculative_stages`), which turns runs of stages with an unchanged greedy policy
+    into one matrix-matrix product and so leaves the memory-bandwidth bound of a per-stage
+    recursion. Otherwise small models (one stage of ``P`` up to ``NUMBA_MAX_STAGE_BYTES``) run
+    one fused numba loop and large ones one BLAS matrix-vector product per stage. Every
+    speculative stage is verified against the full backup, so the result is the same (up to
+    rounding, see :func:`_speculative_stages`) as the plain recursion's.
 
     Guarantee
     ---------
@@ -403,8 +403,8 @@ def backward_induction(mdp: FiniteHorizonMDP, *, certify: bool = True) -> Finite
     Q = np.empty((H, S, A))
     pi = np.empty((H, S), dtype=np.int64)
     Ps, Rs = mdp.P_stages, mdp.R_stages
-    if _use_speculation(S, A, Ps.shape[0] == 1 and Rs.shape[0] == 1):
-        _backward_induction_speculative(Ps[0], Rs[0], V, Q, pi)
+    if _use_speculation(S, A, Ps.shape[0] == 1):
+        _backward_induction_speculative(Ps[0], Rs, V, Q, pi)
     elif _use_numba(S, A):
         K.backward_induction_kernel(Ps, Rs, V, Q, pi)
     else:
@@ -429,8 +429,8 @@ def _backup_blas(Ps, Rs, h, V_next, Q_h):
 
 #: Use the speculative recursion for stationary models (a switch for tests and benchmarks).
 SPECULATE = True
-#: [D] Size in bytes of ``P`` (``S*A*S*8``) above which a stationary model is solved by
-#: speculation rather than the fused numba kernel.  Measured at H = 50 on the benchmark
+#: [D] Size in bytes of ``P`` (``S*A*S*8``) above which a model with stationary ``P`` is solved
+#: by speculation rather than the fused numba kernel.  Measured at H = 50 on the benchmark
 #: machine: the kernel is faster up to 0.41-0.46 MB ((80,8), (120,4)), speculation from 0.59 MB
 #: ((70,15); (100,10) 0.42 ms against 0.61 ms).
 SPEC_MIN_STAGE_BYTES = 2 ** 19
@@ -444,8 +444,9 @@ SPEC_FIRST_BLOCK = 16
 SPEC_MAX_BLOCK = 64
 
 
-def _backward_induction_speculative(P, R, V, Q, pi):
-    """Backward induction for a stationary ``P[S, A, S]``, ``R[S, A]`` with policy speculation.
+def _backward_induction_speculative(P, Rs, V, Q, pi):
+    """Backward induction for a stationary ``P[S, A, S]`` with policy speculation; the rewards
+    ``Rs[H or 1, S, A]`` may depend on the stage.
 
     Plain backups (the fused numba kernel when one stage fits ``NUMBA_MAX_STAGE_BYTES``, else
     one gemv per stage) run until the greedy policy of two consecutive stages is the same; then
@@ -457,27 +458,24 @@ def _backward_induction_speculative(P, R, V, Q, pi):
     at most one matrix-matrix product of ``SPEC_MAX_BLOCK`` columns over ``P`` plus as many
     gemvs over ``P_g``; when the greedy policy changes at every stage no guess is ever made.
     """
-    S, A = R.shape
-    H = Q.shape[0]
-    P2, r = P.reshape(S * A, S), R.reshape(S * A)
+    H, S, A = Q.shape
+    P2 = P.reshape(S * A, S)
     h, streak, patience, block = H - 1, 0, 1, SPEC_FIRST_BLOCK
-    cache = {}
+    cache = {"r_max": float(np.max(np.abs(Rs)))}
     small = _use_numba(S, A)
-    Ps, Rs = P[None], R[None]
+    Ps = P[None]
     while h >= 0:
         if streak < patience and small:        # plain stages in one fused numba call
             h, streak = K.plain_stages_until_repeat(Ps, Rs, V, Q, pi, h, streak, patience)
             continue
         if streak < patience:                  # one plain stage by gemv
-            q = Q[h].reshape(S * A)
-            np.dot(P2, V[h + 1], out=q)
-            q += r
+            _backup_blas(Ps, Rs, h, V[h + 1], Q[h])
             K.max_argmax_kernel(Q[h], V[h], pi[h])
             streak = streak + 1 if h < H - 1 and np.array_equal(pi[h], pi[h + 1]) else 0
             h -= 1
             continue
         k = min(block, h + 1)
-        n_ok = _speculative_stages(P, R, P2, r, V, Q, pi, h, k, cache)
+        n_ok = _speculative_stages(P, Rs, P2, V, Q, pi, h, k, cache)
         h -= n_ok
         if n_ok == k:
             block = min(4 * block, SPEC_MAX_BLOCK)
@@ -485,21 +483,22 @@ def _backward_induction_speculative(P, R, V, Q, pi):
             streak, patience, block = 0, 2 * patience, SPEC_FIRST_BLOCK
 
 
-def _speculative_stages(P, R, P2, r, V, Q, pi, h, k, cache) -> int:
+def _speculative_stages(P, Rs, P2, V, Q, pi, h, k, cache) -> int:
     r"""Stages ``h, h-1, ..., h-k+1`` on the guess that ``g = pi[h+1]`` stays greedy.
 
     1. Values under the guess, by gemv with ``P_g[s, :] = P[s, g(s), :]`` (``S x S``, ``A``
-       times smaller than ``P``): ``W_0 = V[h+1]``, ``W_{i+1} = R_g + P_g W_i``.
+       times smaller than ``P``): ``W_0 = V[h+1]``, ``W_{i+1} = R_{h-i,g} + P_g W_i``.
     2. All backups of the block in one matrix-matrix product (one pass over ``P`` for ``k``
-       stages): ``Q[h-i] = R + P W_i``, ``V[h-i] = max_a Q[h-i]``, ``pi[h-i] = argmax_a``.
-    3. Verification: ``W_{i+1}`` is accepted as ``V[h-i]`` iff
-       :math:`\lVert V_{h-i} - W_{i+1}\rVert_\infty \le \epsilon_i`, with
-       :math:`\epsilon_i = 2 (S+1) u (\lVert W_i\rVert_\infty + \lVert R\rVert_\infty)`, twice
-       the standard rounding bound of an inner product of length :math:`S+1` with unit
-       roundoff :math:`u` (Higham 2002, Sec. 3.1) applied to the two ways of computing the same
-       backup [D].  Stage ``h`` is a plain backup of ``V[h+1]`` whatever the guess
-       (``W_0 = V[h+1]``; only the rounding order differs from a gemv); stage ``h-i-1`` is kept
-       only if stages up to ``h-i`` were accepted.
+       stages): ``Q[h-i] = R_{h-i} + P W_i``, ``V[h-i] = max_a Q[h-i]``,
+       ``pi[h-i] = argmax_a``.
+    3. Verification: ``W_{i+1}`` is accepted as ``V[h-i]`` iff :math:`\lVert V_{h-i} -
+       W_{i+1}\rVert_\infty \le \epsilon_i`, with :math:`\epsilon_i = 2 (S+1) u (\lVert
+       W_i\rVert_\infty + \lVert R\rVert_\infty)` (``R`` over all stages), twice the standard
+       rounding bound of an inner product of length :math:`S+1` with unit roundoff :math:`u`
+       (Higham 2002, Sec. 3.1) applied to the two ways of computing the same backup [D]. Stage
+       ``h`` is a plain backup of ``V[h+1]`` whatever the guess (``W_0 = V[h+1]``; only the
+       rounding order differs from a gemv); stage ``h-i-1`` is kept only if stages up to ``h-i``
+       were accepted.
 
     Stage ``h-i-1``'s ``Q`` is the computed backup of ``W_{i+1}``, which is within
     :math:`\epsilon_i` of ``V[h-i]``; rows of ``P`` sum to 1, so the backup is non-expansive and
@@ -511,26 +510,26 @@ def _speculative_stages(P, R, P2, r, V, Q, pi, h, k, cache) -> int:
     Returns the number of stages kept (``1 <= n <= k``).  ``cache`` keeps ``P_g`` between calls
     with the same guess.
     """
-    S, A = R.shape
+    S, A = P.shape[0], P.shape[1]
+    staged = Rs.shape[0] > 1
     g = pi[h + 1]
     if "g" not in cache or not np.array_equal(cache["g"], g):
         rows = np.arange(S)
-        cache.update(g=g.copy(), Pg=P[rows, g], Rg=R[rows, g])
+        cache.update(g=g.copy(), Pg=P[rows, g], Rg=Rs[:, rows, g])     # Rg[H or 1, S]
     Pg, Rg = cache["Pg"], cache["Rg"]
     W = np.empty((k, S))
     W[0] = V[h + 1]
     for i in range(k - 1):
         np.dot(Pg, W[i], out=W[i + 1])
-        W[i + 1] += Rg
-    # all k backups in one product, written straight into Q: Q[h-i] = R + P W_i.  After a
-    # refutation the rows below the kept stages hold speculative backups; the caller
+        W[i + 1] += Rg[h - i if staged else 0]
+    # all k backups in one product, written straight into Q: Q[h-i] = R_{h-i} + P W_i.  After
+    # a refutation the rows below the kept stages hold speculative backups; the caller
     # recomputes those stages, overwriting them.
     block = Q[h - k + 1:h + 1].reshape(k, S * A)
     np.matmul(W[::-1], P2.T, out=block)
-    block += r
+    block += Rs[h - k + 1:h + 1].reshape(k, S * A) if staged else Rs[0].reshape(S * A)
     unit = np.finfo(np.float64).eps / 2
-    return int(K.verify_block_kernel(Q, W, V, pi, h, 2 * (S + 1) * unit,
-                                     float(np.max(np.abs(r)))))
+    return int(K.verify_block_kernel(Q, W, V, pi, h, 2 * (S + 1) * unit, cache["r_max"]))
 
 
 def _evaluate_fh(mdp, pis):
