@@ -169,6 +169,19 @@ def _resolve_delta(delta, n_samples: int) -> float:
     return d
 
 
+def _empirical_means(counts, reward_sums, c, delta, n_samples):
+    """Validated ``(counts, c, delta, visited, r_hat)`` of a contextual count table:
+    ``r_hat`` is the empirical mean reward of visited cells (0 elsewhere) and ``delta``
+    defaults to ``1/N``.  Shared by the pessimistic and optimistic rules."""
+    counts, sums = _check_counts(counts, reward_sums, 2)
+    c = check_positive_float("c", c, allow_zero=True)
+    n = int(counts.sum()) if n_samples is None else int(n_samples)
+    delta = _resolve_delta(delta, n)
+    visited = counts > 0
+    r_hat = np.where(visited, sums / np.maximum(counts, 1), 0.0)
+    return counts, c, delta, visited, r_hat
+
+
 def lcb_penalty(counts, delta: float, c: float, n_cells: int | None = None) -> np.ndarray:
     """The LCB penalty ``b = sqrt(c log(2 n_cells / delta) / N)``, and 1 where ``N = 0``.
 
@@ -241,12 +254,7 @@ def lcb_from_counts(counts, reward_sums, *, delta=None, c: float = PAPER_C_CB,
     Theorem 4 (CB): E[J(pi*) - J(pi_hat)] = O~(sqrt(S (C* - 1) / N) + S / N) with c = 2000,
     delta = 1/N.
     """
-    counts, sums = _check_counts(counts, reward_sums, 2)
-    c = check_positive_float("c", c, allow_zero=True)
-    n = int(counts.sum()) if n_samples is None else int(n_samples)
-    delta = _resolve_delta(delta, n)
-    visited = counts > 0
-    r_hat = np.where(visited, sums / np.maximum(counts, 1), 0.0)
+    counts, c, delta, visited, r_hat = _empirical_means(counts, reward_sums, c, delta, n_samples)
     bonus = lcb_penalty(counts, delta, c, n_cells)
     lower = r_hat - bonus
     if clipped:

@@ -32,8 +32,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_gamma, check_positive_float
-from .lcb import PAPER_C_CB, _argmax_rows, _check_counts, _resolve_delta, lcb_penalty
+from .._validation import check_gamma
+from .lcb import PAPER_C_CB, _argmax_rows, _check_counts, _empirical_means, lcb_penalty
 
 __all__ = ["greedy_from_counts", "ucb_from_counts", "most_played", "empirical_mdp",
            "plain_vi", "behavior_cloning"]
@@ -69,12 +69,7 @@ def ucb_from_counts(counts, reward_sums, *, delta=None, c: float = PAPER_C_CB,
     n_cells : int, optional
         ``|S||A|`` inside the log (default ``counts.size``).
     """
-    counts, sums = _check_counts(counts, reward_sums, 2)
-    c = check_positive_float("c", c, allow_zero=True)
-    n = int(counts.sum()) if n_samples is None else int(n_samples)
-    delta = _resolve_delta(delta, n)
-    visited = counts > 0
-    r_hat = np.where(visited, sums / np.maximum(counts, 1), 0.0)
+    counts, c, delta, visited, r_hat = _empirical_means(counts, reward_sums, c, delta, n_samples)
     score = np.where(visited, r_hat + lcb_penalty(counts, delta, c, n_cells), 1.0)
     return _argmax_rows(score)
 
