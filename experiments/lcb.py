@@ -29,11 +29,12 @@ from functools import lru_cache
 
 import numpy as np
 
-from rlth.algorithms.lcb import PAPER_C_CB, PAPER_C_MAB, lcb_from_counts, vi_lcb, vi_lcb_n_folds
-from rlth.algorithms.offline_baselines import (greedy_from_counts, most_played, plain_vi,
+from rlth.algorithms.offline.lcb import PAPER_C_CB, PAPER_C_MAB, lcb_from_counts, vi_lcb, vi_lcb_n_folds
+from rlth.algorithms.offline.baselines import (greedy_from_counts, most_played, plain_vi,
                                                ucb_from_counts)
 from rlth.experiment import Check, Experiment, Figure
-from rlth.models import lcb_instances as inst_mod
+from rlth.instances import offline_pessimism as inst_mod
+from rlth.theory import lcb as lcb_theory
 from rlth.theory.lcb import mab_kl_rate
 
 VI_SCALE = 1e-3          # named deviation for VI-LCB (S5, S6)
@@ -85,7 +86,7 @@ def run_mab_batch(params, rngs):
             rec[name + "_wrong"] = float(a[i] != best)
         rec["gap"] = inst.gap
         if C < 2:
-            rec["mpa_wrong_exact"] = inst_mod.mpa_error_probability(N, 1.0 / C)
+            rec["mpa_wrong_exact"] = lcb_theory.mpa_error_probability(N, 1.0 / C)
         out.append(rec)
     return out
 
@@ -228,7 +229,7 @@ def run_cb_batch(params, rngs):
         "bc": most_played(counts),
     }
     losses = {k: _cb_loss(inst, v.reshape(R, S)) for k, v in pols.items()}
-    extra = {"closed_form": inst_mod.cb_expert_closed_form(S, N)} if kind == "expert" else {}
+    extra = {"closed_form": lcb_theory.cb_expert_closed_form(S, N)} if kind == "expert" else {}
     return [dict({k: float(v[i]) for k, v in losses.items()}, **extra) for i in range(R)]
 
 

@@ -25,10 +25,10 @@ import sys
 
 import numpy as np
 
-from rlth.algorithms.nash_md import nash_md
-from rlth.algorithms.preference_dynamics import extragradient, mmd, mwu_self_play, omd
+from rlth.algorithms.preference.nash_md import nash_md
+from rlth.algorithms.preference.dynamics import extragradient, mmd, mwu_self_play, omd
 from rlth.experiment import Check, Experiment, Figure
-from rlth.models.preference_instances import (nontransitive_dice, random_preference,
+from rlth.instances.preference import (nontransitive_dice, random_preference,
                                               reference_policy, rps_tournament)
 from rlth.solvers.preference import solve_regularized_nash
 

@@ -19,7 +19,7 @@ Experiments
     to 3e5).
 ``stepmix_minimax``
     The minimax (worst-case over instances) regime: at each ``K`` the sup over a gap grid of the
-    regret on the K-dependent gap chain (:mod:`rlth.models.stepmix_instances`, S=4, A=3, H=5;
+    regret on the K-dependent gap chain (:mod:`rlth.instances.episodic_minimax`, S=4, A=3, H=5;
     trap / near-optimal / optimal action, per-step gap ``c sqrt(S A / (H K))`` for
     ``c in {4, 8, 16, 32}``, capped at 1/2), same alpha, delta and baseline quality as
     ``stepmix``.  UCBVI-BF, StepMix, EpsMix.  Checks: the sup-regret slopes against
@@ -68,9 +68,9 @@ ALGOS = {
 @lru_cache(maxsize=16)
 def build_instance(name: str, quality: float = QUALITY):
     """``(mdp, pi_b, v_b, v_star)`` for a named instance and baseline quality (cached)."""
-    from rlth.algorithms.online import optimal_value
-    from rlth.algorithms.stepmix import mixture_baseline
-    from rlth.models.instances import gridworld, random_mdp, riverswim
+    from rlth.algorithms.online.runner import optimal_value
+    from rlth.algorithms.online.stepmix import mixture_baseline
+    from rlth.instances import gridworld, random_mdp, riverswim
     if name == "garnet":
         mdp = random_mdp(5, 2, horizon=5, branching=3, rng=1)
     elif name == "riverswim":
@@ -84,8 +84,8 @@ def build_instance(name: str, quality: float = QUALITY):
 
 
 def make_agent(algo: str, pi_b, alpha: float, delta: float):
-    from rlth.algorithms.stepmix import BaselineAgent, EpsMix, StepMix, Switch
-    from rlth.algorithms.ucbvi import UCBVI
+    from rlth.algorithms.online.stepmix import BaselineAgent, EpsMix, StepMix, Switch
+    from rlth.algorithms.online.ucbvi import UCBVI
     if algo == "ucbvi_bf":
         return UCBVI(bonus="bf", delta=delta)
     if algo == "ucbvi_ch":
@@ -102,7 +102,7 @@ def make_agent(algo: str, pi_b, alpha: float, delta: float):
 
 def run_one(params: dict, rng) -> dict:
     """One replicate: a run of ``K`` episodes; exact regret and constraint statistics."""
-    from rlth.algorithms.online import run_online
+    from rlth.algorithms.online.runner import run_online
     mdp, pi_b, v_b, v_star = build_instance(params["instance"], float(params["quality"]))
     alpha, delta, K = float(params["alpha"]), float(params["delta"]), int(params["K"])
     agent = make_agent(params["algo"], pi_b, alpha, delta)
@@ -225,12 +225,12 @@ _MM_K_FULL = [1000, 3162, 10000, 31623, 100000, 316228, 1000000]
 def build_minimax_instance(K: int, c: float, quality: float = QUALITY):
     """``(mdp, pi_b, v_b, v_star, gap)``: gap chain at ``gap = min(c sqrt(SA/(HK)), 1/2)``.
 
-    The baseline is :func:`~rlth.algorithms.stepmix.mixture_baseline` (per-step mixture of the
+    The baseline is :func:`~rlth.algorithms.online.stepmix.mixture_baseline` (per-step mixture of the
     all-trap policy and pi*, value ``V_worst + quality (V* - V_worst)``).
     """
-    from rlth.algorithms.online import optimal_value
-    from rlth.algorithms.stepmix import mixture_baseline
-    from rlth.models.stepmix_instances import gap_chain, minimax_gap
+    from rlth.algorithms.online.runner import optimal_value
+    from rlth.algorithms.online.stepmix import mixture_baseline
+    from rlth.instances.episodic_minimax import gap_chain, minimax_gap
     S, A, H = 2 * _MM_BLOCKS, _MM_ACTIONS, _MM_HORIZON
     gap = minimax_gap(int(K), float(c), S, A, H)
     mdp = gap_chain(gap, n_blocks=_MM_BLOCKS, n_actions=A, horizon=H)
@@ -249,7 +249,7 @@ def run_minimax(params: dict, rng) -> dict:
     every gap instance is run with a generator built from it (common random numbers).
     """
     from rlth._rng import as_generator
-    from rlth.algorithms.online import run_online
+    from rlth.algorithms.online.runner import run_online
     rng = as_generator(rng)
     alpha, delta, K = float(params["alpha"]), float(params["delta"]), int(params["K"])
     seed = int(rng.integers(0, 2 ** 62))
@@ -406,7 +406,7 @@ EXPERIMENTS = [
         replicates={"quick": 3, "full": 10},
         checks=_minimax_checks(),
         figures=_minimax_figures(),
-        constants={**_CONSTANTS, "instance": "gap chain (rlth.models.stepmix_instances), "
+        constants={**_CONSTANTS, "instance": "gap chain (rlth.instances.episodic_minimax), "
                    "trap good-prob 0, near-optimal 1/2, optimal 1/2 + gap",
                    "gap": "min(c sqrt(S A / (H K)), 1/2), c in (4, 8, 16, 32)",
                    "sup": "per replicate over the c grid, common random numbers",
@@ -427,7 +427,7 @@ def episode_traces(instance: str = "garnet", K: int = 100000, n_seeds: int = 10,
     Returns ``{"edges": [n_bins+1], "v_b", "v_star", "threshold", algo: {"value_mean",
     "value_min", "weight_mean", "weight_q10", "weight_q90", "violations"}}``.
     """
-    from rlth.algorithms.online import run_online
+    from rlth.algorithms.online.runner import run_online
     mdp, pi_b, v_b, v_star = build_instance(instance)
     edges = np.unique(np.round(np.logspace(0, np.log10(K), n_bins + 1)).astype(int))
     edges[0] = 0

@@ -22,6 +22,9 @@ __all__ = [
     "check_positive_int",
     "check_nonnegative_int",
     "check_positive_float",
+    "check_instance",
+    "freeze",
+    "readonly_copy",
 ]
 
 
@@ -127,3 +130,38 @@ def check_nonnegative_int(name: str, n) -> int:
     if n < 0:
         raise ValueError(f"{name}: must be >= 0, got {n}")
     return int(n)
+
+
+def check_instance(name: str, obj, types, what: str | None = None):
+    """Return ``obj`` if it is an instance of ``types``, else raise ``ValueError`` naming ``name``.
+
+    ``what`` describes the expected type in the message (default: the type names joined by
+    "or").
+    """
+    if not isinstance(obj, types):
+        if what is None:
+            tup = types if isinstance(types, tuple) else (types,)
+            what = " or ".join(t.__name__ for t in tup)
+        article = "an" if what[:1].lower() in "aeiou" else "a"
+        raise ValueError(f"{name}: expected {article} {what}, got {type(obj).__name__}")
+    return obj
+
+
+def freeze(*arrays: np.ndarray) -> None:
+    """Make arrays that the caller has just allocated read-only, in place (no copy)."""
+    for a in arrays:
+        a.setflags(write=False)
+
+
+def readonly_copy(a: np.ndarray) -> np.ndarray:
+    """A read-only array that the owner does not share with anyone.
+
+    Anything still writable (the caller's own array, or a view whose base the caller can write)
+    is copied first: freezing it in place would break the caller's later writes, and writes
+    through a view's base would silently change a validated object.  Costs one copy at
+    construction, never in a solver.
+    """
+    if a.flags.writeable or a.base is not None:
+        a = a.copy()
+    a.setflags(write=False)
+    return a

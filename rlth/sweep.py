@@ -29,7 +29,6 @@ import math
 import os
 import sys
 import warnings
-from typing import Sequence
 
 import numpy as np
 

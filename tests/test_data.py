@@ -29,8 +29,9 @@ from rlth.data import (BanditDataset, ContextualDataset, TrajectoryDataset, Tran
                        sample_contextual_dataset, sample_transition_dataset,
                        sample_transition_folds)
 from rlth.models import ContextualBandit, DiscountedMDP, FiniteHorizonMDP, MultiArmedBandit
-from rlth.models.instances import random_mdp
-from rlth.solvers.dp import evaluate_policy, occupancy
+from rlth.instances import random_mdp
+from rlth.solvers.dp import evaluate_policy
+from rlth.solvers.occupancy import occupancy
 
 ALPHA_TEST = 5e-8
 

@@ -16,7 +16,7 @@ import pytest
 from rlth.data import (build_alias, rollout, sample_bandit_dataset, sample_contextual_dataset,
                        sample_transition_dataset, sample_transition_folds)
 from rlth.models import ContextualBandit, MultiArmedBandit
-from rlth.models.instances import random_mdp
+from rlth.instances import random_mdp
 
 # The same script runs here (jitted) and in a subprocess with NUMBA_DISABLE_JIT=1.
 SCRIPT = textwrap.dedent("""
@@ -25,7 +25,7 @@ SCRIPT = textwrap.dedent("""
     from rlth.data import (build_alias, rollout, sample_bandit_dataset,
                            sample_transition_dataset)
     from rlth.models import MultiArmedBandit
-    from rlth.models.instances import random_mdp
+    from rlth.instances import random_mdp
 
     def produce():
         out = {"jit_disabled": np.array(int(numba.config.DISABLE_JIT))}

@@ -9,10 +9,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rlth.models import DiscountedMDP, FiniteHorizonMDP
-from rlth.models.instances import puterman_two_state, random_mdp
-from rlth.solvers import dp
-from rlth.solvers.dp import (backward_induction, bellman_residual, concentrability,
-                             evaluate_policy, occupancy, policy_iteration, value_iteration)
+from rlth.instances import puterman_two_state, random_mdp
+from rlth.solvers import _backward, dp
+from rlth.solvers.dp import (backward_induction, bellman_residual, evaluate_policy,
+                             policy_iteration, value_iteration)
+from rlth.solvers.occupancy import concentrability, occupancy
 from rlth.solvers.lp import solve_finite_horizon_lp, solve_lp
 from rlth.testing.mdp import (assert_bellman_optimal, assert_occupancy_valid, assert_policy_value,
                               deterministic_policies, discounted_mdps, finite_horizon_mdps,
@@ -67,13 +68,13 @@ def to_stoch(pi, A, H=None):
 def dispatch(path):
     """Force the fused numba kernels ("numba"), the BLAS gemv recursion ("blas") or, for
     stationary models, policy speculation ("speculative", backward induction only)."""
-    old = dp.NUMBA_MAX_STAGE_BYTES, dp.SPEC_MIN_STAGE_BYTES
-    dp.NUMBA_MAX_STAGE_BYTES = 1 << 62 if path == "numba" else 0
-    dp.SPEC_MIN_STAGE_BYTES = -1 if path == "speculative" else 1 << 62
+    old = _backward.NUMBA_MAX_STAGE_BYTES, _backward.SPEC_MIN_STAGE_BYTES
+    _backward.NUMBA_MAX_STAGE_BYTES = 1 << 62 if path == "numba" else 0
+    _backward.SPEC_MIN_STAGE_BYTES = -1 if path == "speculative" else 1 << 62
     try:
         yield
     finally:
-        dp.NUMBA_MAX_STAGE_BYTES, dp.SPEC_MIN_STAGE_BYTES = old
+        _backward.NUMBA_MAX_STAGE_BYTES, _backward.SPEC_MIN_STAGE_BYTES = old
 
 
 # ----------------------------------------------------------------------------- finite horizon
@@ -173,7 +174,7 @@ def test_finite_horizon_large_path_matches_kernel(monkeypatch):
     mdp = random_mdp(30, 4, horizon=6, stationary=False, rng=3)
     a = backward_induction(mdp)
     ev_a = evaluate_policy(mdp, a.pi)
-    monkeypatch.setattr(dp, "NUMBA_MAX_STAGE_BYTES", 0)
+    monkeypatch.setattr(_backward, "NUMBA_MAX_STAGE_BYTES", 0)
     b = backward_induction(mdp)
     np.testing.assert_allclose(a.V, b.V, atol=1e-13, rtol=0)
     np.testing.assert_array_equal(a.pi, b.pi)
@@ -250,7 +251,7 @@ def test_certificate_is_computed_on_first_access_and_cached(monkeypatch):
 def _speculation_cases():
     """Stationary instances whose greedy policy settles at once (dense), late (Garnet), keeps
     changing (deterministic Garnet, gridworld), or is tied everywhere (zero rewards)."""
-    from rlth.models.instances import gridworld, riverswim
+    from rlth.instances import gridworld, riverswim
     zero = random_mdp(7, 3, horizon=20, rng=4)
     yield "dense", random_mdp(40, 5, horizon=30, rng=0)
     for seed in range(4):
@@ -275,7 +276,7 @@ def _speculation_cases():
 
 
 def test_verify_block_kernel_acceptance():
-    from rlth.solvers import _kernels as K
+    from rlth._kernels import dp as K
     S, A, H = 3, 2, 4
     W = np.array([[1.0, 2.0, 3.0], [1.5, 2.5, 3.5], [2.0, 3.0, 4.0]])      # k = 3, h = 2
 
@@ -312,23 +313,23 @@ def test_verify_block_kernel_acceptance():
 def test_speculative_backward_induction_equals_plain_recursion(monkeypatch, first_block,
                                                                plain_stages):
     outcomes = []
-    real = dp._speculative_stages
+    real = _backward.speculative_stages
 
     def recording(*args):
         n = real(*args)
         outcomes.append((args[-2], n))                         # (block length k, stages kept)
         return n
 
-    monkeypatch.setattr(dp, "_speculative_stages", recording)
-    monkeypatch.setattr(dp, "SPEC_FIRST_BLOCK", first_block)
+    monkeypatch.setattr(_backward, "speculative_stages", recording)
+    monkeypatch.setattr(_backward, "SPEC_FIRST_BLOCK", first_block)
     # the stages between blocks (and the reference recursion) by gemv or by the fused kernel
-    monkeypatch.setattr(dp, "NUMBA_MAX_STAGE_BYTES", 0 if plain_stages == "gemv" else 1 << 62)
-    monkeypatch.setattr(dp, "SPEC_MIN_STAGE_BYTES", -1)          # speculate at every size
+    monkeypatch.setattr(_backward, "NUMBA_MAX_STAGE_BYTES", 0 if plain_stages == "gemv" else 1 << 62)
+    monkeypatch.setattr(_backward, "SPEC_MIN_STAGE_BYTES", -1)          # speculate at every size
     per_case = {}
     for name, mdp in _speculation_cases():
-        monkeypatch.setattr(dp, "SPECULATE", False)
+        monkeypatch.setattr(_backward, "SPECULATE", False)
         plain = backward_induction(mdp)
-        monkeypatch.setattr(dp, "SPECULATE", True)
+        monkeypatch.setattr(_backward, "SPECULATE", True)
         n_before = len(outcomes)
         spec = backward_induction(mdp)
         kept = sum(n for _, n in outcomes[n_before:])
@@ -392,7 +393,7 @@ def test_value_iteration_within_its_error_bound(mdp, tol):
 
 @pytest.mark.parametrize("gamma", [0.9, 0.99])
 def test_slow_mixing_instances_pi_vi_lp_agree(gamma):
-    from rlth.models.instances import chain, riverswim
+    from rlth.instances import chain, riverswim
     for mdp in (riverswim(12, gamma=gamma), chain(15, gamma=gamma, slip=0.1)):
         pi_sol = policy_iteration(mdp)
         vi = value_iteration(mdp, tol=1e-9)
@@ -464,7 +465,7 @@ def test_tie_break_on_duplicated_actions(mdp):
 def test_policy_iteration_switches_to_lowest_index_maximizer():
     """Duplicated actions on instances where PI switches actions (n_iter >= 2): every switch
     takes the lowest-index maximizer, so no copy (index >= A) is ever returned."""
-    from rlth.models.instances import chain, riverswim
+    from rlth.instances import chain, riverswim
     for mdp in (riverswim(6, gamma=0.9), chain(8, gamma=0.9, slip=0.1)):
         A = mdp.n_actions
         dup = DiscountedMDP(np.concatenate([mdp.P, mdp.P], axis=1),
@@ -667,7 +668,7 @@ def test_certificate_routes_agree(monkeypatch):
         V = np.array(backward_induction(mdp).V)
         V[2, 1] -= 0.125
         small = dp._certificate_fh(mdp, V)
-        monkeypatch.setattr(dp, "NUMBA_MAX_STAGE_BYTES", 0)
+        monkeypatch.setattr(_backward, "NUMBA_MAX_STAGE_BYTES", 0)
         assert dp._certificate_fh(mdp, V) == pytest.approx(small, abs=1e-14)
         assert small == pytest.approx(0.125, abs=1e-12)
         monkeypatch.undo()

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import rlth.solvers.games as games_mod
 from rlth.models import MarkovGame, MatrixGame
-from rlth.models.instances import random_markov_game, random_matrix_game, random_mdp, \
+from rlth.instances import random_markov_game, random_matrix_game, random_mdp, \
     rock_paper_scissors
 from rlth.solvers.games import (CVXPY_SOLVERS, best_response_value, evaluate_policy_pair,
                                 exploitability, matrix_game_gap, minimax_bounds, minimax_equality,

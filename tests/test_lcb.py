@@ -1,4 +1,4 @@
-"""LCB for offline multi-armed and contextual bandits (rlth.algorithms.lcb), its baselines, the
+"""LCB for offline multi-armed and contextual bandits (rlth.algorithms.offline.lcb), its baselines, the
 hard instances and the lcb experiments' batch runners.
 
 Statistical tests state their tolerance: the allowed number of failures is the (1 - 1e-6)
@@ -12,14 +12,15 @@ import numpy as np
 import pytest
 from scipy.stats import binom
 
-from rlth.algorithms.lcb import (PAPER_C_CB, PAPER_C_MAB, lcb_bandit, lcb_contextual,
+from rlth.algorithms.offline.lcb import (PAPER_C_CB, PAPER_C_MAB, lcb_bandit, lcb_contextual,
                                  lcb_from_counts, lcb_penalty)
-from rlth.algorithms.offline_baselines import (empirical_mdp, greedy_from_counts, most_played,
+from rlth.algorithms.offline.baselines import (empirical_mdp, greedy_from_counts, most_played,
                                                ucb_from_counts)
 from rlth.data import BanditDataset, sample_bandit_dataset, sample_contextual_dataset
-from rlth.models import lcb_instances as li
+from rlth.instances import offline_pessimism as li
+from rlth.theory import lcb as lcb_theory
 from rlth.models.bandits import ContextualBandit, MultiArmedBandit
-from rlth.solvers.dp import concentrability, occupancy
+from rlth.solvers.occupancy import concentrability, occupancy
 
 
 def _random_stats(rng, S, A, max_n=30, zero_frac=0.2):
@@ -225,7 +226,7 @@ def test_baselines_conventions():
 # ------------------------------------------------------------------------------ C* utility
 def test_concentrability_at_least_one_equality_iff_expert():
     """C* >= 1 always, = 1 for mu = d_{pi*}, > 1 for any other mu covering d_{pi*}."""
-    from rlth.models.instances import random_mdp
+    from rlth.instances import random_mdp
     rng = np.random.default_rng(4)
     for seed in range(25):
         mdp = random_mdp(4, 3, gamma=0.8, rng=seed)
@@ -288,7 +289,7 @@ def test_expert_cb_closed_form_matches_monte_carlo():
         unvisited += miss
         losses.append(loss)
     q = (1 - 1 / N) ** N
-    assert li.cb_expert_closed_form(S, N) == pytest.approx((S - 1) / N * q, rel=1e-12)
+    assert lcb_theory.cb_expert_closed_form(S, N) == pytest.approx((S - 1) / N * q, rel=1e-12)
     a = 1e-6 / (2 * (S - 1))
     assert np.all(unvisited >= binom.ppf(a, n_seeds, q))
     assert np.all(unvisited <= binom.isf(a, n_seeds, q))
@@ -299,7 +300,7 @@ def test_mpa_error_probability_matches_monte_carlo():
     inst = li.mab_two_point(1.5, 30)
     wrong = [most_played(sample_bandit_dataset(inst.model, inst.behavior, 30, rng=s).counts)[0] != 1
              for s in range(4000)]
-    p = li.mpa_error_probability(30, 1 / 1.5)
+    p = lcb_theory.mpa_error_probability(30, 1 / 1.5)
     k = int(np.sum(wrong))
     assert binom.ppf(1e-7, 4000, p) <= k <= binom.ppf(1 - 1e-7, 4000, p)
 

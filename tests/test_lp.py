@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 
-from rlth.models.instances import puterman_two_state, random_mdp
+from rlth.instances import puterman_two_state, random_mdp
 from rlth.solvers import lp as lp_mod
 from rlth.solvers.dp import backward_induction, policy_iteration
 from rlth.solvers.lp import LPSolverError, solve_finite_horizon_lp, solve_lp

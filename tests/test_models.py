@@ -10,7 +10,7 @@ from rlth.models import (ContextualBandit, DiscountedMDP, FiniteHorizonMDP, Line
                          MatrixGame, MultiArmedBandit, as_stochastic_policy)
 from rlth.solvers.dp import (backward_induction, evaluate_policy, policy_iteration,
                              value_iteration)
-from rlth.models.instances import (chain, gridworld, puterman_two_state, random_linear_mdp,
+from rlth.instances import (chain, gridworld, puterman_two_state, random_linear_mdp,
                                    random_markov_game, random_matrix_game, random_mdp,
                                    random_transitions, riverswim, rock_paper_scissors)
 

@@ -1,14 +1,14 @@
-"""Nash-MD (rlth.algorithms.nash_md): the paper's update, Theorem 1's inequalities at every step,
+"""Nash-MD (rlth.algorithms.preference.nash_md): the paper's update, Theorem 1's inequalities at every step,
 and the sampled-feedback variant."""
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rlth.algorithms.nash_md import (geometric_mixture, nash_md, nash_md_step, step_sizes,
+from rlth.algorithms.preference.nash_md import (geometric_mixture, nash_md, nash_md_step, step_sizes,
                                      theorem_step_sizes)
 from rlth.models.preference import PreferenceGame, kl_divergence
-from rlth.models.preference_instances import (random_preference, reference_policy,
+from rlth.instances.preference import (random_preference, reference_policy,
                                               rps_tournament, stack_contexts)
 from rlth.solvers.preference import solve_regularized_nash
 from rlth.testing.preference import policies_for, preference_games

@@ -2,13 +2,14 @@
 import numpy as np
 import pytest
 
-from rlth.algorithms import _online_kernels as _k
-from rlth.algorithms.online import (OnlineResult, Proposal, exact_value, optimal_value,
+from rlth.algorithms.online import _kernels as _k
+from rlth.algorithms.online.runner import (OnlineResult, Proposal, exact_value, optimal_value,
                                     run_online, summarize_violations)
-from rlth.algorithms.stepmix import BaselineAgent, EpsMix, StepMix, Switch, mixture_baseline
-from rlth.algorithms.ucbvi import UCBVI
-from rlth.models.instances import gridworld, random_mdp, riverswim
-from rlth.solvers.dp import backward_induction, evaluate_policy, occupancy
+from rlth.algorithms.online.stepmix import BaselineAgent, EpsMix, StepMix, Switch, mixture_baseline
+from rlth.algorithms.online.ucbvi import UCBVI
+from rlth.instances import gridworld, random_mdp, riverswim
+from rlth.solvers.dp import backward_induction, evaluate_policy
+from rlth.solvers.occupancy import occupancy
 
 
 def _random_policy(rng, H, S, A):

@@ -5,7 +5,7 @@ import warnings
 import numpy as np
 import pytest
 
-from rlth.models.instances import random_mdp
+from rlth.instances import random_mdp
 from rlth.solvers.dp import backward_induction, policy_iteration, value_iteration
 
 qe_ddp = pytest.importorskip("quantecon.markov.ddp")
@@ -35,8 +35,8 @@ def test_backward_induction_vs_quantecon_beta_one(S, A, seed):
 def test_speculative_large_path_vs_quantecon(kind):
     # (300, 10): one stage of P is 7.2 MB, above SPEC_MIN_STAGE_BYTES, so the stationary
     # speculative path runs with the default settings; Garnet instances make it refute guesses
-    from rlth.solvers import dp
-    assert 300 * 10 * 300 * 8 > max(dp.SPEC_MIN_STAGE_BYTES, dp.NUMBA_MAX_STAGE_BYTES)
+    from rlth.solvers import _backward
+    assert 300 * 10 * 300 * 8 > max(_backward.SPEC_MIN_STAGE_BYTES, _backward.NUMBA_MAX_STAGE_BYTES)
     kw = {"dense": {}, "garnet2": {"branching": 2}, "deterministic": {"branching": 1}}[kind]
     mdp = random_mdp(300, 10, horizon=60, rng=2, **kw)
     sol = backward_induction(mdp)

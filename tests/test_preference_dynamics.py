@@ -1,14 +1,14 @@
-"""Baseline dynamics for preference games (rlth.algorithms.preference_dynamics)."""
+"""Baseline dynamics for preference games (rlth.algorithms.preference.dynamics)."""
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rlth.algorithms.preference_dynamics import (extragradient, fictitious_play, mmd,
+from rlth.algorithms.preference.dynamics import (extragradient, fictitious_play, mmd,
                                                  mwu_self_play, omd,
                                                  soft_best_response_iteration)
 from rlth.models.preference import kl_divergence
-from rlth.models.preference_instances import random_preference, reference_policy, rps_tournament
+from rlth.instances.preference import random_preference, reference_policy, rps_tournament
 from rlth.solvers.preference import exploitability, soft_best_response, solve_regularized_nash
 from rlth.testing.preference import preference_games
 

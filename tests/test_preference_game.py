@@ -1,17 +1,17 @@
 """Preference games: model validation, instances with known answers, the regularized Nash
 equilibrium by two independent methods and its certificates (rlth.models.preference,
-rlth.models.preference_instances, rlth.solvers.preference)."""
+rlth.instances.preference, rlth.solvers.preference)."""
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rlth.models.preference import PreferenceGame, kl_divergence
-from rlth.models.preference_instances import (bradley_terry, bt_mixture, dice_preference,
-                                              linear_preference, linear_preference_equilibrium,
-                                              nontransitive_dice, random_preference,
-                                              ranking_population, reference_policy,
-                                              rps_tournament, stack_contexts,
+from rlth.theory.nash_md import linear_preference_equilibrium
+from rlth.instances.preference import (bradley_terry, bt_mixture, dice_preference,
+                                       linear_preference, nontransitive_dice, random_preference,
+                                       ranking_population, reference_policy, rps_tournament,
+                                       stack_contexts,
                                               three_rater_example)
 from rlth.solvers.preference import (duality_gap, exploitability, mmd_step, soft_best_response,
                                      solve_nash, solve_regularized_nash)

@@ -225,7 +225,7 @@ def test_bernoulli_mae_exact():
 def test_return_law_brute_force_and_mc_eval_reference():
     import itertools
 
-    from rlth.models.instances import random_mdp
+    from rlth.instances import random_mdp
     from rlth.solvers.dp import evaluate_policy
     from rlth.theory.selftest import _pmf, mc_eval_mae, return_pmf, selftest_mdp
     rng = np.random.default_rng(0)

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from rlth.algorithms import _online_kernels as _k
-from rlth.algorithms.online import exact_value, optimal_value, run_online
-from rlth.algorithms.stepmix import (BaselineAgent, EpsMix, StepMix, Switch, mixture_baseline,
+from rlth.algorithms.online import _kernels as _k
+from rlth.algorithms.online.runner import exact_value, optimal_value, run_online
+from rlth.algorithms.online.stepmix import (BaselineAgent, EpsMix, StepMix, Switch, mixture_baseline,
                                      pessimistic_confidence_width, step_mixture)
-from rlth.algorithms.ucbvi import UCBVI
-from rlth.models.instances import gridworld, random_mdp, riverswim
+from rlth.algorithms.online.ucbvi import UCBVI
+from rlth.instances import gridworld, random_mdp, riverswim
 from rlth.models.mdp import FiniteHorizonMDP
 from rlth.solvers.dp import evaluate_policy
 

@@ -1,15 +1,16 @@
 """The K-dependent gap chain of ``stepmix_minimax``: gap and baseline value set exactly.
 
 Every value is checked with the exact solvers of :mod:`rlth.solvers.dp` (backward induction,
-policy evaluation) against the closed forms of :mod:`rlth.models.stepmix_instances`.
+policy evaluation) against the closed forms of :mod:`rlth.instances.episodic_minimax`.
 """
 import math
 
 import numpy as np
 import pytest
 
-from rlth.algorithms.stepmix import mixture_baseline
-from rlth.models.stepmix_instances import MAX_GAP, gap_chain, gap_chain_values, minimax_gap
+from rlth.algorithms.online.stepmix import mixture_baseline
+from rlth.instances.episodic_minimax import MAX_GAP, gap_chain, minimax_gap
+from rlth.theory.stepmix import gap_chain_values
 from rlth.solvers.dp import backward_induction, evaluate_policy
 
 CASES = [(0.0, 2, 3, 5), (0.01, 2, 3, 5), (0.1, 1, 3, 2), (0.25, 3, 4, 7), (0.5, 2, 5, 4)]

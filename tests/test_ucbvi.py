@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from rlth.algorithms import _online_kernels as _k
-from rlth.algorithms.online import optimal_value, run_online
-from rlth.algorithms.stepmix import StepMix, mixture_baseline
-from rlth.algorithms.ucbvi import UCBVI, ucbvi_log_term
-from rlth.models.instances import random_mdp, riverswim
+from rlth.algorithms.online import _kernels as _k
+from rlth.algorithms.online.runner import optimal_value, run_online
+from rlth.algorithms.online.stepmix import StepMix, mixture_baseline
+from rlth.algorithms.online.ucbvi import UCBVI, ucbvi_log_term
+from rlth.instances import random_mdp, riverswim
 from rlth.solvers.dp import backward_induction
 
 

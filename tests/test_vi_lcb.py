@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 from scipy.stats import binom
 
-from rlth.algorithms.lcb import PAPER_C_VI, vi_lcb, vi_lcb_n_folds, vi_lcb_penalty
-from rlth.algorithms.offline_baselines import behavior_cloning, plain_vi
+from rlth.algorithms.offline.lcb import PAPER_C_VI, vi_lcb, vi_lcb_n_folds, vi_lcb_penalty
+from rlth.algorithms.offline.baselines import behavior_cloning, plain_vi
 from rlth.data import TransitionDataset, sample_transition_folds
-from rlth.models import lcb_instances as li
-from rlth.models.instances import random_mdp
+from rlth.instances import offline_pessimism as li
+from rlth.instances import random_mdp
 from rlth.solvers.dp import evaluate_policy, policy_iteration
 
 
@@ -192,7 +192,7 @@ def test_mdp_experiment_runner_gives_exact_nonnegative_losses():
     """run_mdp's losses equal an independent recomputation: V* from policy_iteration (not the
     instance's claimed optimal policy), the same folds regenerated from the same seed, the four
     policies recomputed and evaluated exactly; losses are >= 0 and not all zero."""
-    from rlth.algorithms.offline_baselines import most_played
+    from rlth.algorithms.offline.baselines import most_played
     from rlth.solvers.dp import policy_iteration as pi_solver
     path = Path(__file__).resolve().parent.parent / "experiments" / "lcb.py"
     spec = importlib.util.spec_from_file_location("lcb_experiments_vi", path)

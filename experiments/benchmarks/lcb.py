@@ -92,7 +92,7 @@ def main(argv=None):
     print()
     print("| N | folds T+1 | run_mdp (per seed) |")
     print("|---|---|---|")
-    from rlth.algorithms.lcb import vi_lcb_n_folds
+    from rlth.algorithms.offline.lcb import vi_lcb_n_folds
     n_mdp = 5 if args.quick else 20
     for N in (10**6, 10**8):
         params = {"N": N, "gamma": 0.9, "kind": "replicas", "sweep": "N"}

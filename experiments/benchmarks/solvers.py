@@ -88,7 +88,7 @@ def _numpy_bi(P2, r, S, A, H):
 def _cold_compile_seconds() -> float | None:
     """First call of backward_induction + value_iteration in a fresh process and numba cache."""
     code = ("import time; t=time.perf_counter();"
-            "from rlth.models.instances import random_mdp;"
+            "from rlth.instances import random_mdp;"
             "from rlth.solvers.dp import backward_induction, value_iteration, evaluate_policy;"
             "m=random_mdp(3,2,horizon=2,rng=0); s=backward_induction(m); evaluate_policy(m, s.pi);"
             "value_iteration(random_mdp(3,2,gamma=0.5,rng=0));"
@@ -105,34 +105,34 @@ def _cold_compile_seconds() -> float | None:
 
 def _speculation_counts(mdp):
     """(policy changes between consecutive stages, speculative blocks, blocks refuted)."""
-    from rlth.solvers import dp
+    from rlth.solvers import _backward, dp
     outcomes = []
-    real = dp._speculative_stages
+    real = _backward.speculative_stages
 
     def recording(*args):
         n = real(*args)
         outcomes.append((args[-2], n))
         return n
 
-    dp._speculative_stages = recording
+    _backward.speculative_stages = recording
     try:
         sol = dp.backward_induction(mdp, certify=False)
     finally:
-        dp._speculative_stages = real
+        _backward.speculative_stages = real
     changes = int(sum(not np.array_equal(sol.pi[h], sol.pi[h + 1])
                       for h in range(mdp.horizon - 1)))
     return changes, len(outcomes), sum(n < k for k, n in outcomes)
 
 
 def _rlth_fns(mdp):
-    from rlth.solvers import dp
+    from rlth.solvers import _backward, dp
 
     def plain():
-        dp.SPECULATE = False
+        _backward.SPECULATE = False
         try:
             return dp.backward_induction(mdp, certify=False)
         finally:
-            dp.SPECULATE = True
+            _backward.SPECULATE = True
 
     return {"rlth": lambda: dp.backward_induction(mdp),
             "rlth_cert": lambda: dp.backward_induction(mdp).bellman_residual,
@@ -142,9 +142,10 @@ def _rlth_fns(mdp):
 def bench_finite_horizon(sizes, repeats, quick, out, kind="dense"):
     import quantecon.markov.ddp as qe_ddp
     from rlth.models import FiniteHorizonMDP
-    from rlth.models.instances import random_mdp
-    from rlth.solvers import dp
-    from rlth.solvers.dp import NUMBA_MAX_STAGE_BYTES, backward_induction
+    from rlth.instances import random_mdp
+    from rlth.solvers import _backward
+    from rlth.solvers._backward import NUMBA_MAX_STAGE_BYTES
+    from rlth.solvers.dp import backward_induction
     try:
         import mdptoolbox.mdp as mdptb
     except ImportError:                                     # pragma: no cover
@@ -188,7 +189,7 @@ def bench_finite_horizon(sizes, repeats, quick, out, kind="dense"):
         t = _interleaved(fns, repeats if S < 2000 else max(3, repeats // 2), min_time)
         floor_read = min(t["gemv"], t["sum"])
         floor = H * floor_read
-        path = ("speculative" if dp._use_speculation(S, A, True)
+        path = ("speculative" if _backward.use_speculation(S, A, True)
                 else "numba" if S * A * S * 8 <= NUMBA_MAX_STAGE_BYTES else "blas")
         row = dict(S=S, A=A, H=H, path=path, kind=kind, changes=changes, blocks=blocks,
                    refuted=refuted, first_call=first,
@@ -342,7 +343,7 @@ def main(argv=None) -> int:
     adv_rows = []
     if not args.no_worst_case:
         out("worst case for speculation ...")
-        from rlth.solvers.dp import _use_speculation
+        from rlth.solvers._backward import use_speculation as _use_speculation
         big = [(S, A) for S, A in sizes if _use_speculation(S, A, True)]
         adv_rows = bench_finite_horizon(big, repeats, args.quick, out, kind="garnet1")
     disc_rows = []

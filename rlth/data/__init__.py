@@ -5,9 +5,9 @@
   independent of the dataset size N, exactly the law of the counted full sample.
 * :mod:`rlth.data.episodes` -- episodes of a finite-horizon MDP (numba, alias tables, step-major).
 * :mod:`rlth.data.datasets` -- the validated, read-only containers.
-* :mod:`rlth.data._alias` -- ``build_alias`` / ``alias_draw`` for other numba code.
+* :mod:`rlth._kernels.sampling` -- ``build_alias`` / ``alias_draw`` for other numba code.
 """
-from ._alias import alias_draw, build_alias
+from .._kernels.sampling import alias_draw, build_alias
 from .datasets import BanditDataset, ContextualDataset, TrajectoryDataset, TransitionDataset
 from .offline import (TRANSITION_REWARD_KINDS, sample_bandit_dataset, sample_contextual_dataset,
                       sample_transition_dataset, sample_transition_folds)

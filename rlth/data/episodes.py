@@ -34,7 +34,7 @@ from numba import njit
 from .._rng import as_generator
 from .._validation import as_float_array, check_distribution, check_nonnegative_int
 from ..models.mdp import FiniteHorizonMDP
-from ._alias import alias_draw, build_alias
+from .._kernels.sampling import alias_draw, build_alias
 from .datasets import TrajectoryDataset
 from .offline import _check_reward_kind
 
@@ -153,7 +153,7 @@ def rollout(mdp: FiniteHorizonMDP, pi, n_episodes, *, rng=None,
 
     Examples
     --------
-    >>> from rlth.models.instances import random_mdp
+    >>> from rlth.instances import random_mdp
     >>> m = random_mdp(4, 2, horizon=5, rng=0)
     >>> d = rollout(m, np.zeros((5, 4), dtype=int), 3, rng=1)
     >>> d.states.shape, d.actions.shape, d.returns.shape

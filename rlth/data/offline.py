@@ -244,7 +244,7 @@ def sample_transition_dataset(mdp, behavior_distribution, n_samples, *, rng=None
 
     Examples
     --------
-    >>> from rlth.models.instances import random_mdp
+    >>> from rlth.instances import random_mdp
     >>> import numpy as np
     >>> m = random_mdp(3, 2, gamma=0.9, rng=0)
     >>> d = sample_transition_dataset(m, np.full((3, 2), 1 / 6), 10**9, rng=1)

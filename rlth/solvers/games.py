@@ -473,7 +473,7 @@ def best_response_value(game, policy, player: str = "max") -> np.ndarray:
 
     Examples
     --------
-    >>> from rlth.models.instances import rock_paper_scissors
+    >>> from rlth.instances import rock_paper_scissors
     >>> best_response_value(rock_paper_scissors(), np.array([1.0, 0.0, 0.0]), "max")[0].tolist()
     [1.0]
     """
@@ -530,7 +530,7 @@ def exploitability(game, pi_max, pi_min) -> float:
 
     Examples
     --------
-    >>> from rlth.models.instances import rock_paper_scissors
+    >>> from rlth.instances import rock_paper_scissors
     >>> exploitability(rock_paper_scissors(), np.full(3, 1 / 3), np.array([1.0, 0.0, 0.0]))
     1.0
     """
@@ -575,7 +575,7 @@ def solve_markov_game(game: MarkovGame, solver: str = "highs", *,
 
     Examples
     --------
-    >>> from rlth.models.instances import random_markov_game
+    >>> from rlth.instances import random_markov_game
     >>> sol = solve_markov_game(random_markov_game(3, 2, 2, horizon=4, rng=0))
     >>> sol.V.shape, sol.Q.shape, sol.exploitability < 1e-9
     ((5, 3), (4, 3, 2, 2), True)

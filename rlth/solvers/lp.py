@@ -39,7 +39,7 @@ import scipy.sparse as sp
 from scipy.optimize import linprog
 
 from ..models.mdp import DiscountedMDP, FiniteHorizonMDP
-from .dp import (DiscountedSolution, FiniteHorizonSolution, _check_disc, _check_fh,
+from .dp import (DiscountedSolution, FiniteHorizonSolution, check_disc, check_fh,
                  _fh_backup, _greedy_solution)
 
 __all__ = ["LPSolverError", "solve_lp", "solve_finite_horizon_lp", "CVXPY_SOLVERS"]
@@ -124,11 +124,11 @@ def solve_lp(mdp: DiscountedMDP, solver: str = "highs", *,
 
     Examples
     --------
-    >>> from rlth.models.instances import puterman_two_state
+    >>> from rlth.instances import puterman_two_state
     >>> [round(float(v), 8) for v in solve_lp(puterman_two_state()).V]
     [-8.57142857, -20.0]
     """
-    _check_disc(mdp)
+    check_disc(mdp)
     name = _check_solver(solver, cvxpy_solver)
     S, A = mdp.n_states, mdp.n_actions
     # constraint rows (s, a):  -V(s) + gamma P(.|s,a) V <= -r(s,a)
@@ -170,7 +170,7 @@ def solve_finite_horizon_lp(mdp: FiniteHorizonMDP, solver: str = "highs", *,
     The LP optimum is ``V*`` (see the module docstring); it shares no code with backward
     induction except the residual check.
     """
-    _check_fh(mdp)
+    check_fh(mdp)
     name = _check_solver(solver, cvxpy_solver)
     H, S, A = mdp.horizon, mdp.n_states, mdp.n_actions
     n_var, n_con = H * S, H * S * A

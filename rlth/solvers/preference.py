@@ -346,7 +346,7 @@ def solve_regularized_nash(game: PreferenceGame, tau: float, *, method: str = "n
 
     Examples
     --------
-    >>> from rlth.models.preference_instances import rps_tournament
+    >>> from rlth.instances.preference import rps_tournament
     >>> sol = solve_regularized_nash(rps_tournament(3, mu=[0.6, 0.3, 0.1]), tau=0.1)
     >>> sol.exploitability < 1e-12
     True

@@ -24,7 +24,20 @@ PAPER = "Rashidinejad, Zhu, Ma, Jiao, Russell (2021)"
 ARXIV = "2103.12021"
 SUBOPT = "expected sub-optimality E[J(pi*) - J(pi_hat)] of the output policy (exact J)"
 
-__all__ = ["mab_kl_rate", "nonadaptive_exponent"]
+__all__ = ["mpa_error_probability", "cb_expert_closed_form", "mab_kl_rate", "nonadaptive_exponent"]
+
+
+def mpa_error_probability(n_samples: int, mu_star: float) -> float:
+    """Exact ``Pr(N(a*) <= N/2)`` for ``N(a*) ~ Bin(N, mu_star)``: the error probability of the
+    most-played arm on a two-arm instance with ties to the other arm (index 0) [D]."""
+    from scipy.stats import binom
+    return float(binom.cdf(n_samples // 2, n_samples, mu_star))
+
+
+def cb_expert_closed_form(n_contexts: int, n_samples: int) -> float:
+    """``(S - 1)/N (1 - 1/N)^N``: expected loss of an LCB that is right on every logged context."""
+    S, N = int(n_contexts), int(n_samples)
+    return (S - 1) / N * math.exp(N * math.log1p(-1.0 / N))
 
 
 def mab_kl_rate(c_star: float) -> float:

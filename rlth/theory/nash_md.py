@@ -41,11 +41,38 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
+from .._validation import as_float_array, check_positive_float
+from ..instances.preference import linear_preference_scale, reward_table
 from . import Theorem, register
+
+__all__ = ["linear_preference_equilibrium", "nash_md_bound", "tau_scaling_bound",
+           "constant_step_bound"]
 
 _PAPER = ("Munos, Valko, Calandriello, Azar, Rowland, Guo, Tang, Geist, Mesnard, Fiegel, Michi, "
           "Selvi, Girgin, Momchev, Bachem, Mankowitz, Precup, Piot (2023)")
 _ARXIV = "2312.00886"
+
+
+def linear_preference_equilibrium(rewards, c: float | None, mu, tau: float) -> np.ndarray:
+    r"""Closed-form :math:`\pi^*_\tau \propto \mu\, e^{r/(c\tau)}` of
+    :func:`rlth.instances.preference.linear_preference` [D].
+
+    Since :math:`P\pi = 1/2 + (r - \pi^\top r)/c`, the soft best response to any policy is
+    :math:`\mu e^{r/(c\tau)}`, which is therefore the regularized equilibrium.
+    ``c`` must be the value used to build the game (``None`` means the same default).
+    """
+    r = reward_table(rewards)
+    c = linear_preference_scale(r, c)
+    tau = check_positive_float("tau", tau)
+    mu = as_float_array("mu", mu, ndim=(1, 2))
+    mu = np.broadcast_to(mu if mu.ndim == 2 else mu[None], r.shape)
+    with np.errstate(divide="ignore"):
+        z = np.where(mu > 0, np.log(np.where(mu > 0, mu, 1.0)) + r / (c * tau), -np.inf)
+    z -= z.max(axis=1, keepdims=True)
+    p = np.exp(z)
+    return p / p.sum(axis=1, keepdims=True)
 
 
 def nash_md_bound(x, tau, **_):

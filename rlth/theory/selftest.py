@@ -49,7 +49,7 @@ def selftest_mdp(seed: int = 7, n_states: int = 4, n_actions: int = 2, horizon: 
         Transitions Dirichlet(1) per (h, s, a), mean rewards U[0, 1], uniform ``rho``; the
         policy has Dirichlet(1) rows.  Everything is drawn from ``seed``.
     """
-    from ..models.instances import random_mdp
+    from ..instances.random import random_mdp
     rng = np.random.default_rng(seed)
     mdp = random_mdp(n_states, n_actions, horizon=horizon, rng=rng, stationary=False)
     pi = rng.dirichlet(np.ones(n_actions), size=(horizon, n_states))

@@ -21,9 +21,31 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
+from .._validation import check_in_range, check_positive_int
+
 from . import Theorem, register
 
-__all__ = ["ucbvi_in_regime", "average_count_at_least"]
+__all__ = ["gap_chain_values", "ucbvi_in_regime", "average_count_at_least"]
+
+
+def gap_chain_values(gap: float, *, horizon: int = 5, trap_good: float = 0.0,
+                     quality: float | None = None) -> dict:
+    """Closed-form values of :func:`gap_chain` (any ``n_blocks``, ``n_actions``).
+
+    Returns ``{"v_star", "v_near", "v_worst"}`` and, when ``quality`` is given, ``"v_b"``: the
+    value of the per-step mixture baseline with weight ``quality`` on ``pi*``.
+    """
+    gap, H = float(gap), check_positive_int("horizon", horizon)
+    r1 = 0.5
+    out = {"v_star": r1 + (H - 1) * (0.5 + gap), "v_near": r1 + (H - 1) * 0.5,
+           "v_worst": r1 + (H - 1) * float(trap_good)}
+    if quality is not None:
+        qv = float(quality)
+        check_in_range("quality", np.asarray(qv), 0.0, 1.0)
+        out["v_b"] = out["v_worst"] + qv * (out["v_star"] - out["v_worst"])
+    return out
 
 _AZAR = "Azar, Osband, Munos (2017)"
 _AZAR_ARXIV = "1703.05449"
@@ -163,7 +185,7 @@ register(Theorem(
 
 # ---------------------------------------------------------------------------------------------
 # minimax lower bound (sup over instances), checked on the K-dependent family of
-# rlth.models.stepmix_instances (experiment ``stepmix_minimax``)
+# rlth.instances.episodic_minimax (experiment ``stepmix_minimax``)
 # ---------------------------------------------------------------------------------------------
 register(Theorem(
     id="episodic.regret.lower",
@@ -181,7 +203,7 @@ register(Theorem(
     regime="K-dependent least-favourable instance (a fixed instance goes to log K)",
     provenance="[V] the Omega(sqrt(H^3 S A T)) statement (abstract of 2010.03531); [R] its "
                "stationary form and Jin et al.'s theorem number; [D] the instance family "
-               "(rlth.models.stepmix_instances.gap_chain) and the exponent 1/2 in K for it "
+               "(rlth.instances.episodic_minimax.gap_chain) and the exponent 1/2 in K for it "
                "(two-point argument: at gap c/sqrt(n) the optimal action is not identified "
                "after n = K H/(S A) visits per pair, so Reg >= (H-1) gap K/const)",
     notes="Measured on a finite grid of gaps (a lower estimate of the sup). An additive "

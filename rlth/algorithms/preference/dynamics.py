@@ -1,4 +1,4 @@
-r"""Baseline dynamics for preference games, next to Nash-MD (:mod:`rlth.algorithms.nash_md`).
+r"""Baseline dynamics for preference games, next to Nash-MD (:mod:`rlth.algorithms.preference.nash_md`).
 
 All act per context on the logits :math:`l = \log\pi` (exact feedback
 :math:`g = \mathcal P(\cdot\succ q) = P_x q` for an opponent :math:`q`; ``feedback="sampled"``
@@ -46,9 +46,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_nonnegative_int, check_positive_float
-from ..models.preference import PreferenceGame
-from ..solvers.preference import soft_best_response
+from ..._validation import check_nonnegative_int, check_positive_float
+from ...models.preference import PreferenceGame
+from ...solvers.preference import soft_best_response
 from .nash_md import (MODE_EG, MODE_MMD, MODE_OMD, MODE_SBR, NashMDResult, _check_feedback,
                       _check_game, _checkpoints, _initial_logits, _run, step_sizes)
 

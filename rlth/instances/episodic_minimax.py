@@ -14,7 +14,7 @@ States ``s = 2 i + l`` for block ``i in [m]`` and label ``l in {0 (bad), 1 (good
 ``S`` states.
 
 * Reward: ``r(s, a) = l(s)`` (1 in a good state, 0 in a bad one, whatever the action).  The
-  agents of :mod:`rlth.algorithms.online` know the mean rewards, so the gap is put in the
+  agents of :mod:`rlth.algorithms.online.runner` know the mean rewards, so the gap is put in the
   transitions, where it has to be learned.
 * Transition from any state under action ``a``: the next block is uniform on ``[m]``, the next
   label is good with probability ``q_a``:
@@ -25,7 +25,7 @@ States ``s = 2 i + l`` for block ``i in [m]`` and label ``l in {0 (bad), 1 (good
     constraint bite: the value-minimizing policy plays it everywhere.
 
   The optimal action has the highest index, so the lowest-index tie-break of the agents is
-  adversarial (as in :mod:`rlth.models.lcb_instances`).
+  adversarial (as in :mod:`rlth.instances.offline_pessimism`).
 
 Closed forms (``H`` horizon, ``r1 = 1/2`` the mean first reward under uniform ``rho``):
 
@@ -36,8 +36,8 @@ Closed forms (``H`` horizon, ``r1 = 1/2`` the mean first reward under uniform ``
   value ``V* - (H - 1) gap``; the all-trap policy has ``V_worst = r1 + (H - 1) trap_good``;
 * the per-step mixture ``(1 - lam) pi_worst + lam pi*`` has value
   ``V_worst + lam (V* - V_worst)`` (linear in ``lam``), so
-  :func:`rlth.algorithms.stepmix.mixture_baseline` with ``quality = q`` returns ``lam = q``
-  and ``V_b = V_worst + q (V* - V_worst)`` (see :func:`gap_chain_values`).
+  :func:`rlth.algorithms.online.stepmix.mixture_baseline` with ``quality = q`` returns ``lam = q``
+  and ``V_b = V_worst + q (V* - V_worst)`` (see :func:`rlth.theory.stepmix.gap_chain_values`).
 
 Gap scaling: :func:`minimax_gap` returns ``gap = c sqrt(S A / (H K))``, i.e. ``c`` standard
 errors of a Bernoulli(1/2) mean at the average visit count ``K H / (S A)`` of a pair (counts
@@ -51,10 +51,10 @@ import math
 
 import numpy as np
 
-from .._validation import check_in_range, check_positive_float, check_positive_int
-from .mdp import FiniteHorizonMDP
+from .._validation import check_positive_float, check_positive_int
+from ..models.mdp import FiniteHorizonMDP
 
-__all__ = ["gap_chain", "gap_chain_values", "minimax_gap", "MAX_GAP"]
+__all__ = ["gap_chain", "minimax_gap", "MAX_GAP"]
 
 #: largest gap the construction allows (optimal action's good-label probability 1/2 + gap <= 1)
 MAX_GAP = 0.5
@@ -113,24 +113,6 @@ def gap_chain(gap: float, *, n_blocks: int = 2, n_actions: int = 3, horizon: int
     R = np.zeros((S, A))
     R[1::2, :] = 1.0
     return FiniteHorizonMDP(P, R, np.full(S, 1.0 / S), horizon=H)
-
-
-def gap_chain_values(gap: float, *, horizon: int = 5, trap_good: float = 0.0,
-                     quality: float | None = None) -> dict:
-    """Closed-form values of :func:`gap_chain` (any ``n_blocks``, ``n_actions``).
-
-    Returns ``{"v_star", "v_near", "v_worst"}`` and, when ``quality`` is given, ``"v_b"``: the
-    value of the per-step mixture baseline with weight ``quality`` on ``pi*``.
-    """
-    gap, H = float(gap), check_positive_int("horizon", horizon)
-    r1 = 0.5
-    out = {"v_star": r1 + (H - 1) * (0.5 + gap), "v_near": r1 + (H - 1) * 0.5,
-           "v_worst": r1 + (H - 1) * float(trap_good)}
-    if quality is not None:
-        qv = float(quality)
-        check_in_range("quality", np.asarray(qv), 0.0, 1.0)
-        out["v_b"] = out["v_worst"] + qv * (out["v_star"] - out["v_worst"])
-    return out
 
 
 def minimax_gap(n_episodes: int, c: float, n_states: int, n_actions: int, horizon: int,

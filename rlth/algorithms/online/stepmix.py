@@ -13,7 +13,7 @@ initial state, ``V(s_1)`` reads ``rho @ V_0``.)
 Episode ``k`` (our reconstruction; tags below):
 
 1. UCBVI's optimistic DP gives the greedy optimistic policy :math:`\bar\pi_k`
-   (:class:`~rlth.algorithms.ucbvi.UCBVI`, CH or BF bonus).
+   (:class:`~rlth.algorithms.online.ucbvi.UCBVI`, CH or BF bonus).
 2. A pessimistic evaluation valid for **every** policy at once (the played policy depends on
    the data): :math:`\underline Q_h = \mathrm{clip}_{[0, H-h]}(r_h + \hat P \underline V_{h+1}
    - \tfrac{H-h-1}{2}\sqrt{2(S\ln 2 + \ln(S A H_c T/\delta))/n})`,
@@ -75,11 +75,11 @@ import math
 
 import numpy as np
 
-from .._validation import as_float_array, check_positive_float, check_positive_int
-from ..models.mdp import FiniteHorizonMDP
-from ..models.policy import as_stochastic_policy
-from . import _online_kernels as _k
-from .online import Proposal
+from ..._validation import as_float_array, check_positive_float, check_positive_int
+from ...models.mdp import FiniteHorizonMDP
+from ...models.policy import as_stochastic_policy
+from . import _kernels as _k
+from .runner import Proposal
 from .ucbvi import UCBVI, _onehot
 
 __all__ = ["StepMix", "EpsMix", "Switch", "BaselineAgent", "step_mixture",
@@ -243,7 +243,7 @@ class StepMix(_Conservative):
     delta : float
         Confidence of both the optimism (UCBVI's L) and the pessimism event.
     bonus, bonus_scale, pooled, clip
-        The UCBVI base (see :class:`~rlth.algorithms.ucbvi.UCBVI`).
+        The UCBVI base (see :class:`~rlth.algorithms.online.ucbvi.UCBVI`).
     pess_scale : float
         Multiplies the pessimistic bonus (1 = valid bound [D]; other values are a named mode).
     n_grid, n_bisect : int
@@ -253,8 +253,8 @@ class StepMix(_Conservative):
 
     Examples
     --------
-    >>> from rlth.models.instances import riverswim
-    >>> from rlth.algorithms.online import run_online
+    >>> from rlth.instances import riverswim
+    >>> from rlth.algorithms.online.runner import run_online
     >>> mdp = riverswim(4, horizon=6)
     >>> pi_b, v_b, _ = mixture_baseline(mdp, 0.5)
     >>> res = run_online(mdp, StepMix(pi_b, alpha=0.2, bonus_scale=0.1), 300, rng=0)

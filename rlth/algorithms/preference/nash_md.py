@@ -56,17 +56,17 @@ from typing import Callable
 import numpy as np
 from numba import njit
 
-from .._rng import as_generator
-from .._validation import (as_float_array, check_nonnegative_int, check_positive_float,
+from ..._rng import as_generator
+from ..._validation import (as_float_array, check_nonnegative_int, check_positive_float,
                            check_positive_int)
-from ..models.preference import PreferenceGame
+from ...models.preference import PreferenceGame
 
 __all__ = ["NashMDResult", "nash_md", "nash_md_step", "geometric_mixture", "theorem_step_sizes",
            "step_sizes"]
 
 _FEEDBACK = ("exact", "sampled")
 
-# kernel modes (shared with rlth.algorithms.preference_dynamics)
+# kernel modes (shared with rlth.algorithms.preference.dynamics)
 MODE_NASH_MD = 0   # centre: geometric mixture; opponent: the mixture
 MODE_OMD = 1       # centre: geometric mixture; opponent: pi_t (OMD / INPO / MTPO)
 MODE_MMD = 2       # (l + eta tau log mu + eta g(pi_t)) / (1 + eta tau)
@@ -438,7 +438,7 @@ def nash_md(game: PreferenceGame, tau: float, n_iter: int, *,
 
     Examples
     --------
-    >>> from rlth.models.preference_instances import nontransitive_dice
+    >>> from rlth.instances.preference import nontransitive_dice
     >>> from rlth.solvers.preference import solve_regularized_nash
     >>> game = nontransitive_dice(mu=[0.6, 0.3, 0.1])
     >>> star = solve_regularized_nash(game, 0.1).pi

@@ -65,7 +65,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from .._validation import as_float_array, check_gamma, check_positive_float
+from ..._validation import as_float_array, check_gamma, check_positive_float
 
 __all__ = [
     "PAPER_C_CB", "PAPER_C_MAB", "PAPER_C_VI", "LCBResult", "VILCBResult",

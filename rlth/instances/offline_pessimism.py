@@ -3,7 +3,7 @@ r"""Hard, N-dependent instances for offline pessimism (LCB / VI-LCB), with their
 A fixed instance decays exponentially once ``N >> 1/gap^2``; minimax rates are visible only on
 instances whose gap shrinks with ``N`` (notes ``theory/lcb.md`` section 4).  Every builder returns
 the exact model, the behaviour distribution ``mu`` over (state, action) pairs, the optimal policy
-and the concentrability ``C*`` of ``mu`` (closed form here; :func:`rlth.solvers.dp.concentrability`
+and the concentrability ``C*`` of ``mu`` (closed form here; :func:`rlth.solvers.occupancy.concentrability`
 recomputes it in the experiments and tests).
 
 Conventions [D]: the optimal action is index 1 and the "bad" action index 0, so that LCB's
@@ -39,12 +39,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._validation import check_gamma, check_positive_float, check_positive_int
-from .bandits import ContextualBandit, MultiArmedBandit
-from .mdp import DiscountedMDP
+from ..models.bandits import ContextualBandit, MultiArmedBandit
+from ..models.mdp import DiscountedMDP
 
 __all__ = ["OfflineInstance", "least_favorable_gap", "mab_two_point", "cb_expert",
-           "cb_ambiguous", "mdp_replicas", "mdp_expert", "mpa_error_probability",
-           "cb_expert_closed_form"]
+           "cb_ambiguous", "mdp_replicas", "mdp_expert"]
 
 
 @dataclass(frozen=True)
@@ -106,13 +105,6 @@ def least_favorable_gap(n_star: float, n_other: float, c: float, log_term: float
     return float(grid[int(np.argmax(loss))])
 
 
-def mpa_error_probability(n_samples: int, mu_star: float) -> float:
-    """Exact ``Pr(N(a*) <= N/2)`` for ``N(a*) ~ Bin(N, mu_star)``: the error probability of the
-    most-played arm on a two-arm instance with ties to the other arm (index 0) [D]."""
-    from scipy.stats import binom
-    return float(binom.cdf(n_samples // 2, n_samples, mu_star))
-
-
 def mab_two_point(c_star: float, n_samples: int, *, c: float = 0.5,
                   gap: float | None = None) -> OfflineInstance:
     """Two-arm instance, ``mu = [1 - 1/C*, 1/C*]``, rewards Bern(1/2) and Bern(1/2 + Delta).
@@ -168,12 +160,6 @@ def cb_expert(n_contexts: int, n_samples: int) -> OfflineInstance:
     mu[:, 1] = rho
     return OfflineInstance(ContextualBandit(rho, means), mu, np.ones(S, dtype=np.int64), 1.0,
                            1.0, f"expert CB, S={S}, rare contexts of mass 1/N")
-
-
-def cb_expert_closed_form(n_contexts: int, n_samples: int) -> float:
-    """``(S - 1)/N (1 - 1/N)^N``: expected loss of an LCB that is right on every logged context."""
-    S, N = int(n_contexts), int(n_samples)
-    return (S - 1) / N * math.exp(N * math.log1p(-1.0 / N))
 
 
 def cb_ambiguous(n_contexts: int, c_star: float, n_samples: int, *,

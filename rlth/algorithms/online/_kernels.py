@@ -1,7 +1,7 @@
 """Numba kernels of the episodic online runner and of UCBVI / StepMix / EpsMix (private).
 
-Everything here assumes validated input (the public API in :mod:`rlth.algorithms.online`,
-:mod:`rlth.algorithms.ucbvi` and :mod:`rlth.algorithms.stepmix` validates once).
+Everything here assumes validated input (the public API in :mod:`rlth.algorithms.online.runner`,
+:mod:`rlth.algorithms.online.ucbvi` and :mod:`rlth.algorithms.online.stepmix` validates once).
 
 Array conventions (design.md section 2; ``Hp``/``Hr`` = 1 for stationary models, else ``H``):
 

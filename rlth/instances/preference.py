@@ -10,7 +10,7 @@ Intransitive
 Transitive
   :func:`bradley_terry` (:math:`P = \sigma(r_i - r_j)`), :func:`linear_preference`
   (:math:`P = 1/2 + (r_i - r_j)/c`, whose regularized equilibrium is closed-form, see
-  :func:`linear_preference_equilibrium`).
+  :func:`rlth.theory.nash_md.linear_preference_equilibrium`).
 Contextual
   :func:`stack_contexts` (independent per-context games with a context distribution); the random
   generator also takes ``n_contexts``.
@@ -32,11 +32,11 @@ import numpy as np
 from .._rng import as_generator
 from .._validation import (as_float_array, check_distribution, check_positive_float,
                            check_positive_int)
-from .preference import PreferenceGame
+from ..models.preference import PreferenceGame
 
 __all__ = ["reference_policy", "random_preference", "rps_tournament", "dice_preference",
            "nontransitive_dice", "ranking_population", "three_rater_example", "bradley_terry",
-           "linear_preference", "linear_preference_equilibrium", "bt_mixture", "stack_contexts"]
+           "linear_preference", "linear_preference_scale", "reward_table", "bt_mixture", "stack_contexts"]
 
 _REFERENCE_KINDS = ("uniform", "softmax", "skewed")
 
@@ -228,7 +228,8 @@ def three_rater_example(eps: float = 0.0, *, mu=None) -> PreferenceGame:
     return ranking_population([[0, 1, 2], [1, 2, 0], [2, 0, 1]], w, mu=mu)
 
 
-def _rewards(rewards):
+def reward_table(rewards):
+    """Rewards as a ``[X, Y]`` table (a 1-d ``[Y]`` vector is one context)."""
     r = as_float_array("rewards", rewards, ndim=(1, 2))
     return r[None] if r.ndim == 1 else r
 
@@ -246,12 +247,14 @@ def bradley_terry(rewards, *, mu=None, context_probs=None) -> PreferenceGame:
     mu : array_like, optional (uniform when omitted)
     context_probs : array_like, optional
     """
-    r = _rewards(rewards)
+    r = reward_table(rewards)
     pref = _sigmoid(r[:, :, None] - r[:, None, :])
     return PreferenceGame(pref, _mu_or_default(mu, r.shape[1], r.shape[0]), context_probs)
 
 
-def _linear_scale(r, c):
+def linear_preference_scale(r, c):
+    """The scale ``c`` of :func:`linear_preference` (default ``max(2 (max r - min r), 1)``),
+    validated: ``c >= 2 (max r - min r)`` keeps ``P`` in [0, 1]."""
     span = r.max() - r.min()
     if c is None:
         return max(2.0 * span, 1.0)
@@ -268,7 +271,7 @@ def linear_preference(rewards, c: float | None = None, *, mu=None,
 
     Since :math:`P\pi = 1/2 + (r - \pi^\top r)/c`, the soft best response to any policy is
     :math:`\mu e^{r/(c\tau)}`, which is therefore the regularized equilibrium
-    (:func:`linear_preference_equilibrium`) [D].
+    (:func:`rlth.theory.nash_md.linear_preference_equilibrium`) [D].
 
     Parameters
     ----------
@@ -277,27 +280,10 @@ def linear_preference(rewards, c: float | None = None, *, mu=None,
         Scale, at least ``2 (max r - min r)`` (default: ``max(2 (max r - min r), 1)``).
     mu, context_probs : array_like, optional
     """
-    r = _rewards(rewards)
-    c = _linear_scale(r, c)
+    r = reward_table(rewards)
+    c = linear_preference_scale(r, c)
     pref = np.clip(0.5 + (r[:, :, None] - r[:, None, :]) / c, 0.0, 1.0)
     return PreferenceGame(pref, _mu_or_default(mu, r.shape[1], r.shape[0]), context_probs)
-
-
-def linear_preference_equilibrium(rewards, c: float | None, mu, tau: float) -> np.ndarray:
-    r"""Closed-form :math:`\pi^*_\tau \propto \mu\, e^{r/(c\tau)}` of :func:`linear_preference` [D].
-
-    ``c`` must be the value used to build the game (``None`` means the same default).
-    """
-    r = _rewards(rewards)
-    c = _linear_scale(r, c)
-    tau = check_positive_float("tau", tau)
-    mu = as_float_array("mu", mu, ndim=(1, 2))
-    mu = np.broadcast_to(mu if mu.ndim == 2 else mu[None], r.shape)
-    with np.errstate(divide="ignore"):
-        z = np.where(mu > 0, np.log(np.where(mu > 0, mu, 1.0)) + r / (c * tau), -np.inf)
-    z -= z.max(axis=1, keepdims=True)
-    p = np.exp(z)
-    return p / p.sum(axis=1, keepdims=True)
 
 
 def bt_mixture(rewards, weights, *, mu=None) -> PreferenceGame:

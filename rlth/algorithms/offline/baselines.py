@@ -1,4 +1,4 @@
-r"""Baselines for offline bandits and MDPs, next to LCB / VI-LCB (:mod:`rlth.algorithms.lcb`).
+r"""Baselines for offline bandits and MDPs, next to LCB / VI-LCB (:mod:`rlth.algorithms.offline.lcb`).
 
 All read sufficient statistics only (counts, reward sums, next-state counts).
 
@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_gamma
+from ..._validation import check_gamma
 from .lcb import PAPER_C_CB, _argmax_rows, _check_counts, _empirical_means, lcb_penalty
 
 __all__ = ["greedy_from_counts", "ucb_from_counts", "most_played", "empirical_mdp",

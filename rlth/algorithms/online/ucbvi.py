@@ -51,10 +51,10 @@ import math
 
 import numpy as np
 
-from .._validation import check_delta, check_positive_float
-from ..models.mdp import FiniteHorizonMDP
-from . import _online_kernels as _k
-from .online import Proposal
+from ..._validation import check_delta, check_positive_float
+from ...models.mdp import FiniteHorizonMDP
+from . import _kernels as _k
+from .runner import Proposal
 
 __all__ = ["UCBVI", "ucbvi_log_term"]
 
@@ -95,8 +95,8 @@ class UCBVI:
 
     Examples
     --------
-    >>> from rlth.models.instances import riverswim
-    >>> from rlth.algorithms.online import run_online
+    >>> from rlth.instances import riverswim
+    >>> from rlth.algorithms.online.runner import run_online
     >>> r = run_online(riverswim(4, horizon=5), UCBVI(bonus_scale=0.1), 100, rng=1)
     >>> bool((r.optimistic_values >= r.optimal_value - 1e-12).all())
     True

@@ -22,9 +22,9 @@ Two engines give identical results under a shared seed: ``"python"`` calls
 ``agent.propose`` / ``agent.observe`` once per episode (readable, works for any agent following
 the :class:`OnlineAgent` protocol); ``"numba"`` runs the whole loop (optimistic DP, pessimistic
 evaluation, mixing-weight search, rollout, exact evaluation, count update) in one compiled
-kernel, for the built-in agents (:class:`~rlth.algorithms.ucbvi.UCBVI`,
-:class:`~rlth.algorithms.stepmix.StepMix`, :class:`~rlth.algorithms.stepmix.EpsMix`,
-:class:`~rlth.algorithms.stepmix.Switch`, :class:`~rlth.algorithms.stepmix.BaselineAgent`).
+kernel, for the built-in agents (:class:`~rlth.algorithms.online.ucbvi.UCBVI`,
+:class:`~rlth.algorithms.online.stepmix.StepMix`, :class:`~rlth.algorithms.online.stepmix.EpsMix`,
+:class:`~rlth.algorithms.online.stepmix.Switch`, :class:`~rlth.algorithms.online.stepmix.BaselineAgent`).
 """
 from __future__ import annotations
 
@@ -33,10 +33,10 @@ from typing import Protocol, Sequence
 
 import numpy as np
 
-from .._rng import as_generator
-from .._validation import check_positive_int
-from ..models.mdp import FiniteHorizonMDP
-from . import _online_kernels as _k
+from ..._rng import as_generator
+from ..._validation import check_positive_int
+from ...models.mdp import FiniteHorizonMDP
+from . import _kernels as _k
 
 __all__ = ["Proposal", "OnlineAgent", "OnlineResult", "run_online", "exact_value",
            "optimal_value", "summarize_violations", "VIOLATION_TOL"]
@@ -173,7 +173,7 @@ def exact_value(mdp: FiniteHorizonMDP, pi) -> float:
     Same numbers as :func:`rlth.solvers.dp.evaluate_policy` (tested against it); used inside
     the runner's compiled loop.
     """
-    from ..models.policy import as_stochastic_policy
+    from ...models.policy import as_stochastic_policy
     mdp = _check_mdp(mdp)
     pi = as_stochastic_policy(pi, mdp.n_states, mdp.n_actions, mdp.horizon)
     return float(_k.evaluate(mdp.P_stages, mdp.R_stages, mdp.horizon, pi, mdp.rho))
@@ -218,8 +218,8 @@ def run_online(mdp: FiniteHorizonMDP, agent, n_episodes: int, *, rng=None,
 
     Examples
     --------
-    >>> from rlth.models.instances import riverswim
-    >>> from rlth.algorithms.ucbvi import UCBVI
+    >>> from rlth.instances import riverswim
+    >>> from rlth.algorithms.online.ucbvi import UCBVI
     >>> res = run_online(riverswim(4, horizon=6), UCBVI(bonus="ch", bonus_scale=0.1), 200, rng=0)
     >>> res.values.shape, bool(res.cumulative_regret[-1] >= 0)
     ((200,), True)
