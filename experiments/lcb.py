@@ -30,8 +30,8 @@ from functools import lru_cache
 import numpy as np
 
 from rlth.algorithms.offline.lcb import PAPER_C_CB, PAPER_C_MAB, lcb_from_counts, vi_lcb, vi_lcb_n_folds
-from rlth.algorithms.offline.baselines import (greedy_from_counts, most_played, plain_vi,
-                                               ucb_from_counts)
+from rlth.algorithms.offline.baselines import (empirical_policy_iteration, greedy_from_counts,
+                                               most_played, ucb_from_counts)
 from rlth.experiment import Check, Experiment, Figure
 from rlth.instances import offline_pessimism as inst_mod
 from rlth.theory import lcb as lcb_theory
@@ -360,7 +360,7 @@ def run_mdp(params, rng):
     scaled = vi_lcb(folds, gamma, n_samples=N, penalty_scale=VI_SCALE)
     pols = {"vi_lcb_paper": paper.policy, "vi_lcb": scaled.policy,
             "bc": most_played(sum(np.asarray(f.counts) for f in folds)),
-            "plain_vi": plain_vi(folds, gamma)}
+            "plain_vi": empirical_policy_iteration(folds, gamma)}
     v_star = _optimal_value(kind, N, gamma)
     out = {k: v_star - evaluate_policy(mdp, p).value for k, p in pols.items()}
     out["paper_is_pi0"] = float(np.array_equal(paper.policy, paper.pi0))

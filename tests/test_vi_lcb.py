@@ -13,7 +13,7 @@ import pytest
 from scipy.stats import binom
 
 from rlth.algorithms.offline.lcb import PAPER_C_VI, vi_lcb, vi_lcb_n_folds, vi_lcb_penalty
-from rlth.algorithms.offline.baselines import behavior_cloning, plain_vi
+from rlth.algorithms.offline.baselines import behavior_cloning, empirical_policy_iteration
 from rlth.data import TransitionDataset, sample_transition_folds
 from rlth.instances import offline_pessimism as li
 from rlth.instances import random_mdp
@@ -106,7 +106,7 @@ def test_recovers_optimal_policy_with_rich_data_and_small_penalty():
                                         rng=seed, reward="mean")
         res = vi_lcb(folds, 0.8, penalty_scale=1e-3)
         np.testing.assert_array_equal(res.policy, pi_star)
-        np.testing.assert_array_equal(plain_vi(folds, 0.8), pi_star)
+        np.testing.assert_array_equal(empirical_policy_iteration(folds, 0.8), pi_star)
         tested += 1
     assert tested >= 3
 
@@ -210,7 +210,7 @@ def test_mdp_experiment_runner_gives_exact_nonnegative_losses():
         pols = {"vi_lcb_paper": vi_lcb(folds, gamma, n_samples=N).policy,
                 "vi_lcb": vi_lcb(folds, gamma, n_samples=N, penalty_scale=mod.VI_SCALE).policy,
                 "bc": most_played(sum(np.asarray(f.counts) for f in folds)),
-                "plain_vi": plain_vi(folds, gamma)}
+                "plain_vi": empirical_policy_iteration(folds, gamma)}
         for k, pol in pols.items():
             loss = v_star - evaluate_policy(inst.model, pol).value
             assert rec[k] == pytest.approx(loss, abs=1e-9), k

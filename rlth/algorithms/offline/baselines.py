@@ -9,11 +9,14 @@ All read sufficient statistics only (counts, reward sums, next-state counts).
 * **most played / behaviour cloning**: ``argmax_a N(s, a)`` -- the ``c -> infinity`` limit of
   LCB when every action is visited, and the imitation rule that is exponentially good in a
   multi-armed bandit with ``C* < 2``.
-* **plain model-based VI** (certainty equivalence, no penalty): the optimal policy of the
-  empirical MDP ``(P_hat, r_hat)`` built from *all* data; an unvisited cell gets ``r_hat = 0`` and
-  a self-loop [D].
+* **empirical policy iteration** (certainty equivalence, no penalty; formerly ``plain_vi``): an
+  optimal policy of the empirical MDP ``(P_hat, r_hat)`` built from *all* data, by policy
+  iteration; an unvisited cell gets ``r_hat = 0`` and a self-loop [D].
 
-Ties go to the lowest action index throughout.
+Ties go to the lowest action index throughout (policy iteration: see its ``Ties`` section).
+
+The empirical means, the empirical MDP and the tie-breaking argmax are
+:mod:`rlth.estimators.tabular`; :func:`empirical_mdp` is re-exported here.
 
 References
 ----------
@@ -32,11 +35,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..._validation import check_gamma
-from .lcb import PAPER_C_CB, _argmax_rows, _check_counts, _empirical_means, lcb_penalty
+from ..._validation import check_gamma, check_positive_float
+from ...estimators.confidence import resolve_delta
+from ...estimators.tabular import argmax_rows, check_counts, empirical_mdp, empirical_means
+from ...models.mdp import DiscountedMDP
+from ...solvers.dp import policy_iteration
+from .lcb import PAPER_C_CB, lcb_penalty
 
 __all__ = ["greedy_from_counts", "ucb_from_counts", "most_played", "empirical_mdp",
-           "plain_vi", "behavior_cloning"]
+           "empirical_policy_iteration", "behavior_cloning"]
 
 
 def greedy_from_counts(counts, reward_sums) -> np.ndarray:
@@ -47,11 +54,10 @@ def greedy_from_counts(counts, reward_sums) -> np.ndarray:
     counts : array_like of int, shape (S, A)
     reward_sums : array_like, shape (S, A)
     """
-    counts, sums = _check_counts(counts, reward_sums, 2)
-    visited = counts > 0
-    score = np.where(visited, sums / np.maximum(counts, 1), -np.inf)
+    counts, r_hat, visited = empirical_means(counts, reward_sums)
+    score = np.where(visited, r_hat, -np.inf)
     score = np.where(visited.any(axis=1, keepdims=True), score, 0.0)
-    return _argmax_rows(score)
+    return argmax_rows(score)
 
 
 def ucb_from_counts(counts, reward_sums, *, delta=None, c: float = PAPER_C_CB,
@@ -69,9 +75,11 @@ def ucb_from_counts(counts, reward_sums, *, delta=None, c: float = PAPER_C_CB,
     n_cells : int, optional
         ``|S||A|`` inside the log (default ``counts.size``).
     """
-    counts, c, delta, visited, r_hat = _empirical_means(counts, reward_sums, c, delta, n_samples)
+    counts, r_hat, visited = empirical_means(counts, reward_sums)
+    c = check_positive_float("c", c, allow_zero=True)
+    delta = resolve_delta(delta, int(counts.sum()) if n_samples is None else int(n_samples))
     score = np.where(visited, r_hat + lcb_penalty(counts, delta, c, n_cells), 1.0)
-    return _argmax_rows(score)
+    return argmax_rows(score)
 
 
 def most_played(counts) -> np.ndarray:
@@ -84,8 +92,8 @@ def most_played(counts) -> np.ndarray:
     counts = np.asarray(counts)
     if counts.ndim == 1:
         counts = counts[None, :]
-    counts, _ = _check_counts(counts, np.zeros(counts.shape), 2)
-    return _argmax_rows(counts.astype(np.float64))
+    counts = check_counts(counts, ndim=2)
+    return argmax_rows(counts.astype(np.float64))
 
 
 def behavior_cloning(dataset) -> np.ndarray:
@@ -93,41 +101,34 @@ def behavior_cloning(dataset) -> np.ndarray:
     return most_played(dataset.counts)
 
 
-def empirical_mdp(counts, reward_sums, next_counts):
-    """Certainty-equivalent model: ``(P_hat[S, A, S], r_hat[S, A])``; unvisited cells get
-    reward 0 and a self-loop [D]."""
-    counts, sums = _check_counts(counts, reward_sums, 2)
-    nxt = np.asarray(next_counts, dtype=np.float64)
-    S, A = counts.shape
-    if nxt.shape != (S, A, S):
-        raise ValueError(f"next_counts: expected shape {(S, A, S)}, got {nxt.shape}")
-    m = np.maximum(counts, 1)[..., None]
-    P = nxt / m
-    r = np.where(counts > 0, sums / np.maximum(counts, 1), 0.0)
-    unvisited = counts == 0
-    if unvisited.any():
-        s_idx, a_idx = np.nonzero(unvisited)
-        P[s_idx, a_idx, :] = 0.0
-        P[s_idx, a_idx, s_idx] = 1.0
-    return P, r
+def empirical_policy_iteration(datasets, gamma: float, *, max_iter: int = 1000) -> np.ndarray:
+    """Certainty equivalence: an optimal policy of the empirical MDP of all ``datasets``.
 
-
-def plain_vi(datasets, gamma: float, *, max_iter: int = 1000) -> np.ndarray:
-    """Optimal policy of the empirical MDP built from all ``datasets`` (no penalty).
-
-    Solved exactly by policy iteration (linear solves; ties to the lowest action index, and a
-    policy changes only where the improvement exceeds 1e-12 so the iteration terminates).
+    Builds :func:`~rlth.estimators.tabular.empirical_mdp` from the pooled counts (an unvisited
+    cell gets ``r_hat = 0`` and a self-loop [D]) and solves it exactly with Howard's policy
+    iteration, :func:`rlth.solvers.dp.policy_iteration` (no penalty: the ``c -> 0`` limit of
+    VI-LCB's pessimism, computed to convergence).  This was ``plain_vi`` (a misleading name:
+    the computation is policy iteration, not value iteration).
 
     Parameters
     ----------
     datasets : TransitionDataset or list of TransitionDataset
         Pooled (e.g. all VI-LCB folds together).
     gamma : float
-    max_iter : int
+        Discount factor in [0, 1).
+    max_iter : int, default 1000
+        Safeguard on policy-improvement steps (``RuntimeError`` if the policy is not stable).
 
     Returns
     -------
     ndarray of int64, shape (S,)
+
+    Ties
+    ----
+    As :func:`rlth.solvers.dp.policy_iteration`: lowest index among the maximizers at every
+    switch, and a state keeps its incumbent action unless another beats it by more than
+    ``64 eps (1 + |Q|)``, so on exact ties of the empirical ``Q*`` the result is *an* optimal
+    action of the empirical MDP.
     """
     gamma = check_gamma(gamma)
     if not isinstance(datasets, (list, tuple)):
@@ -136,16 +137,5 @@ def plain_vi(datasets, gamma: float, *, max_iter: int = 1000) -> np.ndarray:
     sums = sum(np.asarray(d.reward_sums, dtype=np.float64) for d in datasets)
     nxt = sum(np.asarray(d.next_counts, dtype=np.float64) for d in datasets)
     P, r = empirical_mdp(counts, sums, nxt)
-    S, A = r.shape
-    idx = np.arange(S)
-    pi = np.zeros(S, dtype=np.int64)
-    for _ in range(max_iter):
-        V = np.linalg.solve(np.eye(S) - gamma * P[idx, pi], r[idx, pi])
-        Q = r + gamma * P @ V
-        new = _argmax_rows(Q)
-        keep = Q[idx, new] <= Q[idx, pi] + 1e-12
-        new[keep] = pi[keep]
-        if np.array_equal(new, pi):
-            break
-        pi = new
-    return pi
+    model = DiscountedMDP(P, r, gamma, reward_range=(float(r.min()), float(r.max())))
+    return np.array(policy_iteration(model, max_iter=max_iter).pi, dtype=np.int64)

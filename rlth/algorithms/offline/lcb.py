@@ -65,7 +65,9 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from ..._validation import as_float_array, check_gamma, check_positive_float
+from ..._validation import check_gamma, check_positive_float
+from ...estimators.confidence import hoeffding_log_term, hoeffding_width, resolve_delta
+from ...estimators.tabular import argmax_rows, empirical_means
 
 __all__ = [
     "PAPER_C_CB", "PAPER_C_MAB", "PAPER_C_VI", "LCBResult", "VILCBResult",
@@ -142,48 +144,11 @@ class VILCBResult:
 # ----------------------------------------------------------------------------------------------
 # LCB for bandits
 # ----------------------------------------------------------------------------------------------
-def _check_counts(counts, reward_sums, ndim):
-    counts = np.asarray(counts)
-    if counts.dtype.kind not in "iu":
-        c = as_float_array("counts", counts)
-        if np.any(c != np.round(c)):
-            raise ValueError("counts: must be integers")
-        counts = c
-    counts = np.ascontiguousarray(counts, dtype=np.int64)
-    if counts.ndim != ndim:
-        raise ValueError(f"counts: expected {ndim} dimensions, got shape {counts.shape}")
-    if counts.size == 0:
-        raise ValueError("counts: is empty")
-    if np.any(counts < 0):
-        raise ValueError("counts: must be >= 0")
-    sums = as_float_array("reward_sums", reward_sums, shape=counts.shape)
-    return counts, sums
-
-
-def _resolve_delta(delta, n_samples: int) -> float:
-    if delta is None:
-        return 1.0 / max(int(n_samples), 1)
-    d = check_positive_float("delta", delta)
-    if d > 1.0:
-        raise ValueError(f"delta: must lie in (0, 1], got {d}")
-    return d
-
-
-def _empirical_means(counts, reward_sums, c, delta, n_samples):
-    """Validated ``(counts, c, delta, visited, r_hat)`` of a contextual count table:
-    ``r_hat`` is the empirical mean reward of visited cells (0 elsewhere) and ``delta``
-    defaults to ``1/N``.  Shared by the pessimistic and optimistic rules."""
-    counts, sums = _check_counts(counts, reward_sums, 2)
-    c = check_positive_float("c", c, allow_zero=True)
-    n = int(counts.sum()) if n_samples is None else int(n_samples)
-    delta = _resolve_delta(delta, n)
-    visited = counts > 0
-    r_hat = np.where(visited, sums / np.maximum(counts, 1), 0.0)
-    return counts, c, delta, visited, r_hat
-
-
 def lcb_penalty(counts, delta: float, c: float, n_cells: int | None = None) -> np.ndarray:
     """The LCB penalty ``b = sqrt(c log(2 n_cells / delta) / N)``, and 1 where ``N = 0``.
+
+    The Hoeffding width of :func:`rlth.estimators.confidence.hoeffding_width` with the union
+    over ``n_cells`` cells and LCB's value 1 for an unvisited cell.
 
     Parameters
     ----------
@@ -200,22 +165,7 @@ def lcb_penalty(counts, delta: float, c: float, n_cells: int | None = None) -> n
     -------
     ndarray, same shape as ``counts``
     """
-    counts = np.asarray(counts, dtype=np.int64)
-    n_cells = counts.size if n_cells is None else int(n_cells)
-    log_term = np.log(2.0 * n_cells / delta)
-    with np.errstate(divide="ignore"):
-        b = np.sqrt(c * log_term / np.maximum(counts, 1))
-    return np.where(counts > 0, b, 1.0)
-
-
-def _argmax_rows(score: np.ndarray, prefer: np.ndarray | None = None) -> np.ndarray:
-    """Row-wise argmax, ties to ``prefer`` (bool) first, then to the lowest index."""
-    if prefer is None:
-        return np.argmax(score, axis=1).astype(np.int64)
-    best = score.max(axis=1, keepdims=True)
-    at_max = score == best
-    key = at_max.astype(np.int64) * 2 + (at_max & prefer)
-    return np.argmax(key, axis=1).astype(np.int64)
+    return hoeffding_width(counts, delta, c=c, n_union=n_cells, unvisited=1.0)
 
 
 def lcb_from_counts(counts, reward_sums, *, delta=None, c: float = PAPER_C_CB,
@@ -254,14 +204,16 @@ def lcb_from_counts(counts, reward_sums, *, delta=None, c: float = PAPER_C_CB,
     Theorem 4 (CB): E[J(pi*) - J(pi_hat)] = O~(sqrt(S (C* - 1) / N) + S / N) with c = 2000,
     delta = 1/N.
     """
-    counts, c, delta, visited, r_hat = _empirical_means(counts, reward_sums, c, delta, n_samples)
+    counts, r_hat, visited = empirical_means(counts, reward_sums)
+    c = check_positive_float("c", c, allow_zero=True)
+    delta = resolve_delta(delta, int(counts.sum()) if n_samples is None else int(n_samples))
     bonus = lcb_penalty(counts, delta, c, n_cells)
     lower = r_hat - bonus
     if clipped:
         lower = np.maximum(lower, -1.0)
-        policy = _argmax_rows(lower, prefer=visited)
+        policy = argmax_rows(lower, prefer=visited)
     else:
-        policy = _argmax_rows(lower)
+        policy = argmax_rows(lower)
     return LCBResult(policy, lower, r_hat, bonus, delta, c)
 
 
@@ -325,8 +277,8 @@ def vi_lcb_penalty(n_samples: int, gamma: float, n_states: int, n_actions: int, 
     """The per-fold penalty coefficient ``penalty_scale * V_max * sqrt(L)``; ``b_t = coef /
     sqrt(max(m_t, 1))``, ``L = 2000 log(2 (T+1) |S||A| / delta)`` [V3]."""
     n_folds = vi_lcb_n_folds(n_samples, gamma)
-    delta = _resolve_delta(delta, n_samples)
-    L = PAPER_C_VI * np.log(2.0 * n_folds * n_states * n_actions / delta)
+    delta = resolve_delta(delta, n_samples)
+    L = PAPER_C_VI * hoeffding_log_term(delta, n_folds * n_states * n_actions)
     return float(penalty_scale / (1.0 - gamma) * np.sqrt(L))
 
 
@@ -444,8 +396,8 @@ def vi_lcb(folds, gamma: float, *, delta=None, penalty_scale: float = 1.0,
     penalty_scale = check_positive_float("penalty_scale", penalty_scale, allow_zero=True)
     n = n_total if n_samples is None else int(n_samples)
     n_folds, S, A = counts.shape
-    delta = _resolve_delta(delta, n)
-    L = PAPER_C_VI * np.log(2.0 * n_folds * S * A / delta)
+    delta = resolve_delta(delta, n)
+    L = PAPER_C_VI * hoeffding_log_term(delta, n_folds * S * A)
     v_max = 1.0 / (1.0 - gamma)
     coef = penalty_scale * v_max * np.sqrt(L)
     hist = np.zeros((n_folds if return_history else 0, S))

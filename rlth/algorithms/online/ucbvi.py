@@ -47,11 +47,10 @@ Registered as ``ucbvi.ch.regret`` / ``ucbvi.bf.regret`` in :mod:`rlth.theory.ste
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from ..._validation import check_delta, check_positive_float
+from ...estimators.confidence import ucbvi_log_term
 from ...models.mdp import FiniteHorizonMDP
 from . import _kernels as _k
 from .runner import Proposal
@@ -59,12 +58,6 @@ from .runner import Proposal
 __all__ = ["UCBVI", "ucbvi_log_term"]
 
 _BONUS = {"ch": _k.BONUS_CH, "bf": _k.BONUS_BF}
-
-
-def ucbvi_log_term(n_states: int, n_actions: int, n_episodes: int, horizon: int,
-                   delta: float) -> float:
-    """Azar et al.'s ``L = ln(5 S A T / delta)`` with ``T = K H`` [V3]."""
-    return math.log(5.0 * n_states * n_actions * n_episodes * horizon / delta)
 
 
 class UCBVI:
