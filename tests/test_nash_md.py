@@ -278,3 +278,22 @@ def test_bad_input():
     g0 = PreferenceGame(g.pref, [0.5, 0.5, 0.0])
     with pytest.raises(ValueError, match="^pi0: puts mass outside"):
         nash_md(g0, 0.1, 10, pi0=[0.4, 0.4, 0.2])
+
+
+@settings(max_examples=60)
+@given(st.integers(1, 8), st.integers(0, 2**32 - 1))
+def test_masked_log_softmax_kernel_matches_numpy_softmax(n, seed):
+    """The numba kernel (in place, one row) and the numpy rows function of rlth._kernels.softmax
+    compute the same masked softmax; off the mask the kernel leaves the logits alone."""
+    from rlth._kernels.softmax import masked_log_softmax_inplace, masked_softmax
+    rng = np.random.default_rng(seed)
+    z = rng.normal(scale=30.0, size=n)
+    mask = rng.random(n) < 0.7
+    mask[rng.integers(n)] = True
+    l = z.copy()
+    p = masked_log_softmax_inplace(l, mask)
+    q = masked_softmax(z[None], mask[None])[0]
+    np.testing.assert_allclose(p, q, rtol=1e-12, atol=1e-300)
+    assert np.all(p[~mask] == 0.0) and np.array_equal(l[~mask], z[~mask])
+    assert abs(p.sum() - 1.0) <= 1e-14 * n
+    np.testing.assert_allclose(np.exp(l[mask]), p[mask], rtol=1e-14, atol=1e-300)

@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from rlth.algorithms.online import _kernels as _k
+from rlth._kernels.dp import backward_values_kernel
+from rlth._kernels.sampling import inverse_cdf_draw
 from rlth.algorithms.online.runner import (OnlineResult, Proposal, exact_value, optimal_value,
                                     run_online, summarize_violations)
 from rlth.algorithms.online.stepmix import BaselineAgent, EpsMix, StepMix, Switch, mixture_baseline
@@ -129,9 +130,26 @@ def test_seeded_runs_are_reproducible():
 
 def test_draw_inverse_cdf_skips_zero_tail():
     row = np.array([0.5, 0.5, 0.0])
-    assert _k._draw(row, 0.999999999999) == 1
-    assert _k._draw(row, 0.2) == 0
-    assert _k._draw(np.array([0.0, 1.0]), 0.0) == 1
+    assert inverse_cdf_draw(row, 0.999999999999) == 1
+    assert inverse_cdf_draw(row, 0.2) == 0
+    assert inverse_cdf_draw(np.array([0.0, 1.0]), 0.0) == 1
+    # the running sum of ten 0.1 is 1 - 2**-53: u above it falls through to the last positive
+    assert inverse_cdf_draw(np.array([0.1] * 10 + [0.0, 0.0]), np.nextafter(1.0, 0.0)) == 9
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_value_only_backward_induction_max_and_min(seed):
+    mdp = random_mdp(5, 3, horizon=4, rng=seed)
+    V, pi = backward_values_kernel(mdp.P_stages, mdp.R_stages, mdp.horizon, maximize=True)
+    ref = backward_induction(mdp)
+    np.testing.assert_allclose(V, ref.V, rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(pi, ref.pi)
+    # min = -max of the negated rewards (same arithmetic up to signs, same lowest-index ties)
+    W, piw = backward_values_kernel(mdp.P_stages, mdp.R_stages, mdp.horizon, maximize=False)
+    Wn, piwn = backward_values_kernel(mdp.P_stages, -mdp.R_stages, mdp.horizon, maximize=True)
+    np.testing.assert_array_equal(W, -Wn)
+    np.testing.assert_array_equal(piw, piwn)
+    assert exact_value(mdp, piw) == pytest.approx(float(mdp.rho @ W[0]), abs=1e-12)
 
 
 def test_validation_errors():

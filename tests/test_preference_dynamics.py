@@ -9,7 +9,8 @@ from rlth.algorithms.preference.dynamics import (extragradient, fictitious_play,
                                                  soft_best_response_iteration)
 from rlth.models.preference import kl_divergence
 from rlth.instances.preference import random_preference, reference_policy, rps_tournament
-from rlth.solvers.preference import exploitability, soft_best_response, solve_regularized_nash
+from rlth.solvers.preference import (regularized_exploitability, soft_best_response,
+                                     solve_regularized_nash)
 from rlth.testing.preference import preference_games
 
 THRESHOLD = np.sqrt(3) / 6   # soft best response on RPS with uniform mu: |eigenvalue| = this/tau
@@ -27,7 +28,7 @@ def test_regularized_dynamics_converge_linearly_to_equilibrium(method):
     res = method(g, tau, tau, 3000, checkpoints=[1000, 2000, 3000])
     kl = res.kl_from(g, star)
     assert kl[-1] < 1e-12
-    assert exploitability(g, res.pi, tau) < 1e-12
+    assert regularized_exploitability(g, res.pi, tau) < 1e-12
 
 
 @pytest.mark.parametrize("method", [omd, mmd, extragradient])
@@ -88,7 +89,7 @@ def test_soft_best_response_does_not_converge_below_threshold(tau):
     g = rps_tournament(3)
     res = soft_best_response_iteration(g, tau, 6000, pi0=[1 / 3 + 1e-3, 1 / 3 - 1e-3, 1 / 3],
                                        checkpoints=np.arange(5000, 6001))
-    e = np.array([exploitability(g, p, tau) for p in res.iterates])
+    e = np.array([regularized_exploitability(g, p, tau) for p in res.iterates])
     assert e.min() > 1e-4
     assert np.abs(res.iterates - 1 / 3).max() > 1e-2
 

@@ -13,8 +13,8 @@ from rlth.instances.preference import (bradley_terry, bt_mixture, dice_preferenc
                                        ranking_population, reference_policy, rps_tournament,
                                        stack_contexts,
                                               three_rater_example)
-from rlth.solvers.preference import (duality_gap, exploitability, mmd_step, soft_best_response,
-                                     solve_nash, solve_regularized_nash)
+from rlth.solvers.preference import (duality_gap, mmd_step, regularized_exploitability,
+                                     soft_best_response, solve_nash, solve_regularized_nash)
 from rlth.testing.preference import (assert_regularized_nash, policies_for, preference_games,
                                      preference_matrices, reference_policies)
 
@@ -51,6 +51,15 @@ def test_policy_validation_and_support():
     assert g.kl_to_reference([0.5, 0.5, 0.0]) == 0.0
     with pytest.raises(ValueError, match="^tau"):
         g.regularized_win_rate([0.5, 0.5, 0], [0.5, 0.5, 0], -1.0)
+
+
+def test_log_reference_is_log_mu_with_minus_inf_off_support():
+    g = PreferenceGame([[0.5, 0.2, 0.9], [0.8, 0.5, 0.4], [0.1, 0.6, 0.5]], [0.25, 0.0, 0.75])
+    lmu = g.log_reference
+    assert lmu.shape == (1, 3) and lmu.flags.c_contiguous and lmu.flags.writeable
+    np.testing.assert_array_equal(lmu, [[np.log(0.25), -np.inf, np.log(0.75)]])
+    lmu[0, 0] = 0.0                       # a fresh array: the game is untouched
+    assert g.log_reference[0, 0] == np.log(0.25)
 
 
 def test_kl_divergence_conventions():
@@ -183,7 +192,7 @@ def test_mmd_method_reaches_the_same_point():
 @given(preference_games(max_contexts=2), TAUS, st.data())
 def test_exploitability_nonnegative_formula_and_zero_only_at_equilibrium(game, tau, data):
     pi = data.draw(policies_for(game))
-    e = exploitability(game, pi, tau)
+    e = regularized_exploitability(game, pi, tau)
     assert e >= 0
     # e(pi) = max_pi' P_tau(pi' > pi) - 1/2 = tau log sum mu e^{P pi / tau} + tau KL(pi, mu) - 1/2
     g = np.einsum("xab,xb->xa", game.pref, pi)
@@ -196,11 +205,12 @@ def test_exploitability_nonnegative_formula_and_zero_only_at_equilibrium(game, t
     br = soft_best_response(game, pi, tau)
     assert game.regularized_win_rate(br, pi, tau) - 0.5 == pytest.approx(e, abs=1e-11)
     star = solve_regularized_nash(game, tau).pi
-    assert exploitability(game, star, tau) < 1e-12
+    assert regularized_exploitability(game, star, tau) < 1e-12
     if np.abs(pi - star).sum() > 1e-3:
         assert e > 0
     # the duality gap from its definition, max_pi'' P_tau(pi'' > pi') - min_pi'' P_tau(pi > pi''),
-    # each side in closed form (Gibbs variational principle), not through exploitability()
+    # each side in closed form (Gibbs variational principle), not through
+    # regularized_exploitability()
     assert duality_gap(game, pi, tau=tau) == pytest.approx(_gap_by_definition(game, pi, pi, tau),
                                                            abs=1e-11)
     assert duality_gap(game, pi, star, tau=tau) == \
@@ -276,7 +286,7 @@ def test_linear_preference_closed_form(r, tau, seed):
     closed = linear_preference_equilibrium(r, None, mu, tau)
     sol = solve_regularized_nash(g, tau)
     np.testing.assert_allclose(sol.pi, closed, atol=1e-11)
-    assert exploitability(g, closed, tau) < 1e-12
+    assert regularized_exploitability(g, closed, tau) < 1e-12
 
 
 def test_bradley_terry_equilibrium_is_not_rlhf_solution():
@@ -418,4 +428,4 @@ def test_solver_rejects_bad_input():
     with pytest.raises(ValueError, match="^game"):
         solve_regularized_nash(np.eye(3), 0.1)
     with pytest.raises(ValueError, match="^pi: expected shape"):
-        exploitability(g, [0.5, 0.5], 0.1)
+        regularized_exploitability(g, [0.5, 0.5], 0.1)

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from rlth._kernels.sampling import rollout_episode
 from rlth.algorithms.online import _kernels as _k
 from rlth.algorithms.online.runner import optimal_value, run_online
 from rlth.algorithms.online.stepmix import StepMix, mixture_baseline
@@ -144,7 +145,7 @@ def test_optimistic_q_matches_numpy_reference_along_a_run(bonus, stationary, poo
         np.testing.assert_allclose(agent.Q, expected, rtol=1e-9, atol=1e-9)
         np.testing.assert_array_equal(prop.policies[0], np.eye(2)[expected.argmax(-1)])
         n_below += np.mean(expected < cap)
-        _k.rollout_episode(mdp.P_stages, mdp.rho, prop.policies[0], H, rng, states, actions)
+        rollout_episode(mdp.P_stages, mdp.rho, prop.policies[0], H, rng, states, actions)
         agent.observe(states, actions)
     assert n_below / K > 0.3          # the bonus and the data, not the caps, set much of Q
 
@@ -252,8 +253,8 @@ def test_ch_q_dominates_q_star_per_step_on_the_event(agent_kind, stationary, cli
         assert np.all(agent.Q >= q_star - 1e-12), f"Q < Q* at episode {k}"
         assert prop.optimistic_value >= sol.value - 1e-12
         below_cap.append(np.mean(agent.Q < cap))
-        _k.rollout_episode(mdp.P_stages, mdp.rho, np.ascontiguousarray(prop.policies[0]), H, rng,
-                           states, actions)
+        rollout_episode(mdp.P_stages, mdp.rho, np.ascontiguousarray(prop.policies[0]), H, rng,
+                        states, actions)
         agent.observe(states, actions)
     assert np.mean(below_cap) > 0.5
     assert np.min(agent.Q - q_star) < 0.1
@@ -271,7 +272,7 @@ def test_q_is_monotone_nonincreasing_over_episodes():
         prop = agent.propose(k)
         assert np.all(agent.Q <= prev + 1e-15)
         prev = agent.Q.copy()
-        _k.rollout_episode(mdp.P_stages, mdp.rho, prop.policies[0], 5, rng, states, actions)
+        rollout_episode(mdp.P_stages, mdp.rho, prop.policies[0], 5, rng, states, actions)
         agent.observe(states, actions)
     assert np.all(agent.Q <= 5.0)
     # learned something: the optimistic values have come down from H

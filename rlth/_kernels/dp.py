@@ -11,6 +11,15 @@ into caller-allocated outputs, so a call costs no allocation and no validation. 
 ``fastmath={'reassoc', 'contract'}`` lets the inner products vectorize; it keeps IEEE inf/NaN
 semantics (``fastmath=True`` does not, see performance.md section 4).  Ties in the max are
 broken towards the lowest action index (strict ``>`` while scanning actions upwards).
+
+Value-only kernels (used by the online family on the true model, and by anyone who needs only
+``V``, a greedy policy or one number): :func:`backward_values_kernel` (max or min backward
+induction, ``V[H+1, S]`` and ``pi[H, S]``, ties to the lowest index) and
+:func:`policy_value_kernel` (``rho @ V^pi_0`` of a stochastic ``pi[H, S, A]``).  They allocate
+their (small) outputs, and accumulate ``q = R_h(s, a)`` first, then ``+= P_h(s, a, t) V(t)``
+(:func:`_row_dot` started at the reward): under ``reassoc`` that rounds differently from
+``R + P V`` of :func:`_stage_backup`, so the two groups agree to ~1e-15, not bit for bit, and
+each keeps its own order (the online family's recorded numbers use the first).
 """
 from __future__ import annotations
 
@@ -20,12 +29,15 @@ from numba import njit
 _FM = {"reassoc", "contract"}
 
 __all__ = ["backward_induction_kernel", "evaluate_finite_kernel", "bellman_sweep",
-           "value_iteration_kernel", "verify_block_kernel", "plain_stages_until_repeat"]
+           "value_iteration_kernel", "verify_block_kernel", "plain_stages_until_repeat",
+           "backward_values_kernel", "policy_value_kernel"]
 
 
 @njit(cache=True, fastmath=_FM)
-def _row_dot(P, hp, s, a, v):
-    acc = 0.0
+def _row_dot(P, hp, s, a, v, acc=0.0):
+    """``acc + sum_t P[hp, s, a, t] v[t]``, accumulated from ``acc`` (under ``reassoc`` the
+    starting value is part of the vectorized sum, so ``_row_dot(.., r)`` and
+    ``r + _row_dot(..)`` may differ in the last bits)."""
     for t in range(v.shape[0]):
         acc += P[hp, s, a, t] * v[t]
     return acc
@@ -143,6 +155,62 @@ def evaluate_finite_kernel(P_stages, R_stages, pi, V, Q):
                 Q[h, s, a] = q
                 v += pi[h, s, a] * q
             V[h, s] = v
+
+
+@njit(cache=True, fastmath=_FM)
+def backward_values_kernel(P_stages, R_stages, H, maximize):
+    """Value-only backward induction on ``H`` stages: returns ``V[H+1, S]`` (``V[H] = 0``) and
+    ``pi[H, S]`` int64 with ``V[h](s) = max_a`` (``maximize``) or ``min_a`` of
+    ``q = R_h(s, a) + P_h(s, a) V[h+1]``, ``pi[h](s)`` its arg-optimum (lowest index on ties:
+    strict ``>`` / ``<`` while scanning actions upwards).  ``q`` is accumulated from the reward
+    (see the module docstring)."""
+    S = P_stages.shape[1]
+    A = P_stages.shape[2]
+    V = np.zeros((H + 1, S))
+    pi = np.zeros((H, S), dtype=np.int64)
+    for h in range(H - 1, -1, -1):
+        hp = h if P_stages.shape[0] > 1 else 0
+        hr = h if R_stages.shape[0] > 1 else 0
+        vn = V[h + 1]
+        for s in range(S):
+            best = -np.inf if maximize else np.inf
+            arg = 0
+            for a in range(A):
+                q = _row_dot(P_stages, hp, s, a, vn, R_stages[hr, s, a])
+                if (q > best) if maximize else (q < best):
+                    best = q
+                    arg = a
+            V[h, s] = best
+            pi[h, s] = arg
+    return V, pi
+
+
+@njit(cache=True, fastmath=_FM)
+def policy_value_kernel(P_stages, R_stages, H, pi, rho):
+    """Exact value ``rho @ V^pi_0`` of a stochastic policy ``pi[H, S, A]`` (value only: two
+    ``S``-vectors of work space; actions with ``pi = 0`` are skipped).  ``q`` is accumulated
+    from the reward (see the module docstring)."""
+    S = P_stages.shape[1]
+    A = P_stages.shape[2]
+    Vn = np.zeros(S)
+    Vc = np.zeros(S)
+    for h in range(H - 1, -1, -1):
+        hp = h if P_stages.shape[0] > 1 else 0
+        hr = h if R_stages.shape[0] > 1 else 0
+        for s in range(S):
+            v = 0.0
+            for a in range(A):
+                w = pi[h, s, a]
+                if w == 0.0:
+                    continue
+                v += w * _row_dot(P_stages, hp, s, a, Vn, R_stages[hr, s, a])
+            Vc[s] = v
+        for s in range(S):
+            Vn[s] = Vc[s]
+    out = 0.0
+    for s in range(S):
+        out += rho[s] * Vn[s]
+    return out
 
 
 @njit(cache=True, fastmath=_FM)

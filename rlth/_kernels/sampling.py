@@ -1,5 +1,18 @@
-r"""Walker's alias method (Vose's construction) for O(1) categorical draws inside numba.
+r"""Categorical draws inside numba: inverse CDF, Walker's alias method, one online episode.
 
+* :func:`inverse_cdf_draw` -- one draw from a probability row by a linear scan of its CDF
+  (O(n), no table: for rows used once, e.g. a policy that changes every episode);
+* :func:`build_alias` / :func:`alias_draw` -- Walker's alias method (below): O(n) per table,
+  O(1) per draw, for rows drawn from many times (a model's ``P``);
+* :func:`rollout_episode` -- one episode of a Markov policy by inverse-CDF draws in a fixed
+  order (the online family's environment).
+
+Each draw consumes exactly one uniform ``u`` in [0, 1) (``rng.random()`` of a
+``numpy.random.Generator``, which numba reproduces bit for bit), so the stream, hence every seed,
+is the same with and without ``NUMBA_DISABLE_JIT``.  Strict floating point (no fastmath).
+
+Alias method
+------------
 A categorical distribution ``p`` over ``n`` outcomes is stored as two arrays ``prob[n]`` and
 ``alias[n]`` such that drawing a column ``j`` uniformly and returning ``j`` with probability
 ``prob[j]`` (else ``alias[j]``) yields outcome ``i`` with probability
@@ -16,9 +29,8 @@ O(1) whatever ``n``, against O(n) for an inverse-CDF scan and O(log n) for bisec
 Outcomes with ``p_i = 0`` get ``prob[i] = 0`` and are never returned (the fractional part is
 ``>= 0``), so a support is respected exactly.
 
-Public for other rlth numba code (e.g. the StepMix runner): :func:`build_alias` (Python,
-validated) and :func:`alias_draw` (``@njit``, callable from other jitted functions and from
-Python).
+Re-exported by :mod:`rlth.data` for other numba code: :func:`build_alias` (Python, validated)
+and :func:`alias_draw` (``@njit``, callable from other jitted functions and from Python).
 
 References
 ----------
@@ -35,7 +47,36 @@ from numba import njit
 
 from .._validation import as_float_array
 
-__all__ = ["build_alias", "alias_draw"]
+__all__ = ["inverse_cdf_draw", "build_alias", "alias_draw", "rollout_episode"]
+
+
+@njit(cache=True)
+def inverse_cdf_draw(row, u):
+    """Inverse-CDF draw from a probability row ``row[n]`` with one uniform ``u`` in [0, 1).
+
+    Returns the first ``i < n - 1`` with ``u < row[0] + ... + row[i]`` (summed left to right),
+    else ``n - 1``; if rounding leaves ``u`` above the running sum, trailing zero-probability
+    entries are skipped (the last positive entry is returned), so an outcome of probability 0 is
+    never drawn.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> row = np.array([0.1] * 10 + [0.0])      # the running sum ends at 1 - 2**-53
+    >>> [int(inverse_cdf_draw(row, u)) for u in (0.05, 0.25, np.nextafter(1.0, 0.0))]
+    [0, 2, 9]
+    """
+    n = row.shape[0]
+    acc = 0.0
+    for i in range(n - 1):
+        acc += row[i]
+        if u < acc:
+            return i
+    # skip trailing zero-probability entries on round-off
+    i = n - 1
+    while i > 0 and row[i] == 0.0:
+        i -= 1
+    return i
 
 
 @njit(cache=True)
@@ -157,3 +198,22 @@ def alias_draw(prob_row, alias_row, u):
     if x - j < prob_row[j]:
         return j
     return alias_row[j]
+
+
+@njit(cache=True)
+def rollout_episode(P, rho, pi, H, rng, states, actions):
+    """Roll out one episode of ``pi[H, S, A]`` on ``P[Hp, S, A, S]`` (``Hp`` = 1 or ``H``) from
+    ``rho[S]``; writes ``states[H+1]`` and ``actions[H]`` (int64).
+
+    Draw order (fixed, shared by every engine of the online runner): ``s_0``, then per step the
+    action and the next state, each by :func:`inverse_cdf_draw` from one ``rng.random()``
+    (``2H + 1`` uniforms per episode).
+    """
+    s = inverse_cdf_draw(rho, rng.random())
+    states[0] = s
+    for h in range(H):
+        hp = h if P.shape[0] > 1 else 0
+        a = inverse_cdf_draw(pi[h, s], rng.random())
+        actions[h] = a
+        s = inverse_cdf_draw(P[hp, s, a], rng.random())
+        states[h + 1] = s

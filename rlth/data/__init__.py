@@ -5,7 +5,8 @@
   independent of the dataset size N, exactly the law of the counted full sample.
 * :mod:`rlth.data.episodes` -- episodes of a finite-horizon MDP (numba, alias tables, step-major).
 * :mod:`rlth.data.datasets` -- the validated, read-only containers.
-* :mod:`rlth._kernels.sampling` -- ``build_alias`` / ``alias_draw`` for other numba code.
+* ``build_alias`` / ``alias_draw`` (re-exported from :mod:`rlth._kernels.sampling`, the one home of
+  the categorical draws) for other numba code.
 """
 from .._kernels.sampling import alias_draw, build_alias
 from .datasets import BanditDataset, ContextualDataset, TrajectoryDataset, TransitionDataset

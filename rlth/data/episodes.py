@@ -22,7 +22,9 @@ Random-number order (fixed, part of the reproducibility contract): ``K`` uniform
 :math:`s_0` (episode order); then for each step h and episode k in order: one uniform for the
 action (stochastic policies only), one for the reward (``"bernoulli"`` only), one for the next
 state.  Strict floating point in the kernel (no fastmath: an FMA would change the alias draw
-bits against the interpreted run).
+bits against the interpreted run).  (The online runner's one-episode rollout,
+:func:`rlth._kernels.sampling.rollout_episode`, is a different stream: inverse-CDF draws,
+episode-major, no rewards.)
 """
 from __future__ import annotations
 

@@ -148,6 +148,12 @@ class PreferenceGame:
         return (f"PreferenceGame(n_contexts={self.n_contexts}, n_actions={self.n_actions}, "
                 f"full_support={bool(self.support.all())})")
 
+    @property
+    def log_reference(self) -> np.ndarray:
+        r""":math:`\log\mu`, shape ``(X, Y)``, with ``-inf`` off the support (a new array)."""
+        with np.errstate(divide="ignore"):
+            return np.ascontiguousarray(np.where(self.support, np.log(self.mu), -np.inf))
+
     # ---------------------------------------------------------------- policies
     def check_policy(self, pi, name: str = "pi", on_support: bool = False) -> np.ndarray:
         """Validate a policy ``pi[X, Y]`` (or ``[Y]`` for one context); return it as ``[X, Y]``.

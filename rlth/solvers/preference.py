@@ -32,9 +32,11 @@ Methods
 ``"mmd"``
     MMD alone run to the tolerance (linear rate :math:`1/(1+\eta\tau)`; slow for small tau).
 
-Certificate: :func:`exploitability` :math:`e(\pi) = \max_{\pi'}\mathcal P_\tau(\pi'\succ\pi)
-- \tfrac12 = \tau\,\mathrm{KL}_\rho(\pi\,\|\,\mathrm{BR}_\tau(\pi))` [D], which is >= 0 and zero
+Certificate: :func:`regularized_exploitability`, the exploitability in the regularized game,
+:math:`e(\pi) = \max_{\pi'}\mathcal P_\tau(\pi'\succ\pi) - \tfrac12
+= \tau\,\mathrm{KL}_\rho(\pi\,\|\,\mathrm{BR}_\tau(\pi))` [D], which is >= 0 and zero
 only at :math:`\pi^*_\tau`; the duality gap of :math:`(\pi, \pi')` is :math:`e(\pi) + e(\pi')`.
+(Not :func:`rlth.solvers.games.exploitability`, the gap of a pair of Markov-game policies.)
 
 :func:`solve_nash` solves the unregularized game (:math:`\tau = 0`) by linear programming: find
 :math:`\pi` with :math:`P_x^\top \pi_x \ge 1/2` (HiGHS).
@@ -52,11 +54,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._kernels.softmax import masked_softmax
 from .._validation import check_positive_float, check_positive_int
 from ..models.preference import PreferenceGame, kl_divergence
 
-__all__ = ["RegularizedNashSolution", "NashSolution", "soft_best_response", "exploitability",
-           "duality_gap", "solve_regularized_nash", "solve_nash", "mmd_step"]
+__all__ = ["RegularizedNashSolution", "NashSolution", "soft_best_response",
+           "regularized_exploitability", "duality_gap", "solve_regularized_nash", "solve_nash",
+           "mmd_step"]
 
 _METHODS = ("newton", "cvxpy", "mmd")
 
@@ -116,19 +120,6 @@ def _tau(tau, allow_zero=False):
     return check_positive_float("tau", tau, allow_zero=allow_zero)
 
 
-def _log_mu(game: PreferenceGame) -> np.ndarray:
-    with np.errstate(divide="ignore"):
-        return np.log(game.mu)
-
-
-def _softmax_masked(z: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Row softmax of ``z`` restricted to ``mask`` (zero elsewhere)."""
-    z = np.where(mask, z, -np.inf)
-    z = z - z.max(axis=-1, keepdims=True)
-    p = np.exp(z)
-    return p / p.sum(axis=-1, keepdims=True)
-
-
 def soft_best_response(game: PreferenceGame, pi, tau: float) -> np.ndarray:
     r"""Soft best response
     :math:`\mathrm{BR}_\tau(\pi)(y|x) \propto \mu(y|x)e^{(P_x\pi_x)(y)/\tau}`.
@@ -141,20 +132,21 @@ def soft_best_response(game: PreferenceGame, pi, tau: float) -> np.ndarray:
     if tau == 0:
         best = g >= g.max(axis=1, keepdims=True) - 1e-15
         return best / best.sum(axis=1, keepdims=True)
-    return _softmax_masked(_log_mu(game) + g / tau, game.support)
+    return masked_softmax(game.log_reference + g / tau, game.support)
 
 
 def _context_exploitability(game, pi, tau):
     g = np.einsum("xab,xb->xa", game.pref, pi)
     if tau == 0:
         return g.max(axis=1) - 0.5
-    br = _softmax_masked(_log_mu(game) + g / tau, game.support)
+    br = masked_softmax(game.log_reference + g / tau, game.support)
     # KL >= 0 in exact arithmetic; rounding can give -1e-18
     return np.maximum(tau * kl_divergence(pi, br), 0.0)
 
 
-def exploitability(game: PreferenceGame, pi, tau: float) -> float:
-    r"""Exploitability :math:`e(\pi) = \max_{\pi'}\mathcal P_\tau(\pi'\succ\pi) - 1/2` [D].
+def regularized_exploitability(game: PreferenceGame, pi, tau: float) -> float:
+    r"""Exploitability in the tau-regularized symmetric game,
+    :math:`e(\pi) = \max_{\pi'}\mathcal P_\tau(\pi'\succ\pi) - 1/2` [D].
 
     Equals :math:`\tau\,\mathrm{KL}_\rho(\pi\,\|\,\mathrm{BR}_\tau(\pi))` (computed so, which is
     accurate near 0), is >= 0, and zero only at :math:`\pi^*_\tau`; ``inf`` if ``pi`` leaves
@@ -176,8 +168,8 @@ def duality_gap(game: PreferenceGame, pi, pi_prime=None, *, tau: float) -> float
     (\pi\succ\pi'') = e(\pi) + e(\pi')` of the profile :math:`(\pi, \pi')` (``pi_prime``
     defaults to ``pi``: then :math:`2e(\pi)`).
     """
-    e1 = exploitability(game, pi, tau)
-    return 2 * e1 if pi_prime is None else e1 + exploitability(game, pi_prime, tau)
+    e1 = regularized_exploitability(game, pi, tau)
+    return 2 * e1 if pi_prime is None else e1 + regularized_exploitability(game, pi_prime, tau)
 
 
 def mmd_step(game: PreferenceGame, pi: np.ndarray, tau: float, eta: float) -> np.ndarray:
@@ -190,14 +182,14 @@ def mmd_step(game: PreferenceGame, pi: np.ndarray, tau: float, eta: float) -> np
     """
     with np.errstate(divide="ignore"):
         lp = np.log(pi)
-    z = (np.where(game.support, lp, 0.0) + eta * tau * np.where(game.support, _log_mu(game), 0.0)
+    z = (np.where(game.support, lp, 0.0)
+         + eta * tau * np.where(game.support, game.log_reference, 0.0)
          + eta * np.einsum("xab,xb->xa", game.pref, pi)) / (1.0 + eta * tau)
-    return _softmax_masked(z, game.support)
+    return masked_softmax(z, game.support)
 
 
 def _residual(A, lmu, z, tau):
-    p = np.exp(z - z.max())
-    p /= p.sum()
+    p = masked_softmax(z)
     F = z - lmu - A @ p / tau
     return F, p
 
@@ -233,7 +225,7 @@ def _newton_context(A, lmu, z, tau, tol, max_iter):
 
 
 def _max_residual(game, pi, tau):
-    lmu = _log_mu(game)
+    lmu = game.log_reference
     out = 0.0
     for x in range(game.n_contexts):
         s = game.support[x]
@@ -359,7 +351,7 @@ def solve_regularized_nash(game: PreferenceGame, tau: float, *, method: str = "n
     tol = check_positive_float("tol", tol)
     max_iter = check_positive_int("max_iter", max_iter)
     warm_start_iter = check_positive_int("warm_start_iter", warm_start_iter)
-    lmu = _log_mu(game)
+    lmu = game.log_reference
     X, Y = game.mu.shape
     pi = np.zeros((X, Y))
     n_iter = 0
@@ -389,7 +381,8 @@ def solve_regularized_nash(game: PreferenceGame, tau: float, *, method: str = "n
                       f"{resid:.3g} (not converged; raise max_iter or try another method)",
                       RuntimeWarning, stacklevel=2)
     pi.setflags(write=False)
-    return RegularizedNashSolution(pi=pi, tau=tau, exploitability=exploitability(game, pi, tau),
+    return RegularizedNashSolution(pi=pi, tau=tau,
+                                   exploitability=regularized_exploitability(game, pi, tau),
                                    residual=resid, n_iter=n_iter, method=method,
                                    objective=objective)
 
@@ -422,4 +415,4 @@ def solve_nash(game: PreferenceGame) -> NashSolution:
         values[x] = (P.T @ pi[x]).min()
     pi.setflags(write=False)
     return NashSolution(pi=pi, value=float(game.context_probs @ values),
-                        exploitability=exploitability(game, pi, 0.0))
+                        exploitability=regularized_exploitability(game, pi, 0.0))

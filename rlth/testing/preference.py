@@ -21,7 +21,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from ..models.preference import PreferenceGame
-from ..solvers.preference import exploitability
+from ..solvers.preference import regularized_exploitability
 
 __all__ = ["PREFERENCE_KINDS", "preference_matrices", "reference_policies", "preference_games",
            "policies_for", "assert_regularized_nash"]
@@ -123,5 +123,5 @@ def policies_for(draw, game: PreferenceGame, *, min_mass: float = 1e-4) -> np.nd
 def assert_regularized_nash(game: PreferenceGame, pi, tau: float, tol: float = 1e-10) -> None:
     """Assert that ``pi`` is the regularized equilibrium: exploitability
     :math:`\\tau\\,\\mathrm{KL}_\\rho(\\pi\\|\\mathrm{BR}_\\tau(\\pi)) \\le` ``tol``."""
-    e = exploitability(game, pi, tau)
+    e = regularized_exploitability(game, pi, tau)
     assert e <= tol, f"exploitability {e:.3g} > {tol:g} at tau={tau}"

@@ -43,6 +43,7 @@ import math
 
 import numpy as np
 
+from .._kernels.softmax import masked_softmax
 from .._validation import as_float_array, check_positive_float
 from ..instances.preference import linear_preference_scale, reward_table
 from . import Theorem, register
@@ -68,11 +69,8 @@ def linear_preference_equilibrium(rewards, c: float | None, mu, tau: float) -> n
     tau = check_positive_float("tau", tau)
     mu = as_float_array("mu", mu, ndim=(1, 2))
     mu = np.broadcast_to(mu if mu.ndim == 2 else mu[None], r.shape)
-    with np.errstate(divide="ignore"):
-        z = np.where(mu > 0, np.log(np.where(mu > 0, mu, 1.0)) + r / (c * tau), -np.inf)
-    z -= z.max(axis=1, keepdims=True)
-    p = np.exp(z)
-    return p / p.sum(axis=1, keepdims=True)
+    support = mu > 0
+    return masked_softmax(np.log(np.where(support, mu, 1.0)) + r / (c * tau), support)
 
 
 def nash_md_bound(x, tau, **_):

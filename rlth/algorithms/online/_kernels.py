@@ -11,6 +11,11 @@ Array conventions (design.md section 2; ``Hp``/``Hr`` = 1 for stationary models,
   ``n_hs[H + 1, S]`` = visits to state ``s`` at step ``h`` (UCBVI-BF's ``N'_{k,h}``);
 * policies ``pi[H, S, A]`` (stochastic) or ``pibar[H, S]`` (greedy, int64).
 
+Shared primitives (one home, :mod:`rlth._kernels`): exact DP on the true model
+(:func:`rlth._kernels.dp.backward_values_kernel`, :func:`rlth._kernels.dp.policy_value_kernel`)
+and the one-episode rollout (:func:`rlth._kernels.sampling.rollout_episode`, inverse-CDF draws
+in a fixed order).
+
 Algorithm codes of the episode driver: 0 UCBVI (play the optimistic policy), 1 StepMix
 (largest feasible per-step mixing weight), 2 EpsMix (episode-level coin), 3 Switch (ablation:
 optimistic policy if it passes the pessimistic test, else baseline), 4 Baseline only.
@@ -22,6 +27,11 @@ import math
 import numpy as np
 from numba import njit
 
+from ..._kernels.dp import policy_value_kernel
+from ...estimators.confidence import (ucbvi_bernstein_core, ucbvi_hoeffding_bonus,
+                                      weissman_l1_width)
+from ..._kernels.sampling import rollout_episode
+
 _FM = {"reassoc", "contract"}
 
 ALGO_UCBVI, ALGO_STEPMIX, ALGO_EPSMIX, ALGO_SWITCH, ALGO_BASELINE = 0, 1, 2, 3, 4
@@ -29,84 +39,8 @@ BONUS_CH, BONUS_BF = 0, 1
 
 
 # --------------------------------------------------------------------------------------------
-# exact dynamic programming on the true model
+# policies
 # --------------------------------------------------------------------------------------------
-@njit(cache=True, fastmath=_FM)
-def optimal_values(P, R, H):
-    """Backward induction: ``V[H+1, S]``, greedy ``pi[H, S]`` (ties -> lowest index)."""
-    S, A = P.shape[1], P.shape[2]
-    V = np.zeros((H + 1, S))
-    pi = np.zeros((H, S), dtype=np.int64)
-    for h in range(H - 1, -1, -1):
-        hp = h if P.shape[0] > 1 else 0
-        hr = h if R.shape[0] > 1 else 0
-        for s in range(S):
-            best = -np.inf
-            arg = 0
-            for a in range(A):
-                q = R[hr, s, a]
-                for y in range(S):
-                    q += P[hp, s, a, y] * V[h + 1, y]
-                if q > best:
-                    best = q
-                    arg = a
-            V[h, s] = best
-            pi[h, s] = arg
-    return V, pi
-
-
-@njit(cache=True, fastmath=_FM)
-def worst_values(P, R, H):
-    """Backward induction for the *minimum* value: ``V[H+1, S]`` and its policy ``pi[H, S]``."""
-    S, A = P.shape[1], P.shape[2]
-    V = np.zeros((H + 1, S))
-    pi = np.zeros((H, S), dtype=np.int64)
-    for h in range(H - 1, -1, -1):
-        hp = h if P.shape[0] > 1 else 0
-        hr = h if R.shape[0] > 1 else 0
-        for s in range(S):
-            best = np.inf
-            arg = 0
-            for a in range(A):
-                q = R[hr, s, a]
-                for y in range(S):
-                    q += P[hp, s, a, y] * V[h + 1, y]
-                if q < best:
-                    best = q
-                    arg = a
-            V[h, s] = best
-            pi[h, s] = arg
-    return V, pi
-
-
-@njit(cache=True, fastmath=_FM)
-def evaluate(P, R, H, pi, rho):
-    """Exact value ``rho @ V^pi_0`` of a stochastic policy ``pi[H, S, A]``."""
-    S, A = P.shape[1], P.shape[2]
-    Vn = np.zeros(S)
-    Vc = np.zeros(S)
-    for h in range(H - 1, -1, -1):
-        hp = h if P.shape[0] > 1 else 0
-        hr = h if R.shape[0] > 1 else 0
-        for s in range(S):
-            v = 0.0
-            for a in range(A):
-                w = pi[h, s, a]
-                if w == 0.0:
-                    continue
-                q = R[hr, s, a]
-                for y in range(S):
-                    q += P[hp, s, a, y] * Vn[y]
-                v += w * q
-            Vc[s] = v
-        for s in range(S):
-            Vn[s] = Vc[s]
-    out = 0.0
-    for s in range(S):
-        out += rho[s] * Vn[s]
-    return out
-
-
 @njit(cache=True)
 def mix_policy(pi_b, pibar, rho_w, out):
     """Per-step mixture ``out = (1 - rho_w) pi_b + rho_w onehot(pibar)`` (writes ``out``)."""
@@ -162,12 +96,12 @@ def optimistic_q(R, n_sa, n_sas, n_hs, Q_prev, H, bonus_type, c_bonus, L, Vbar, 
                             pv += p * v
                             pv2 += p * v * v
                     if bonus_type == 0:
-                        b = 7.0 * Hf * L * math.sqrt(inv)
+                        b = ucbvi_hoeffding_bonus(Hf, L, n)
                     else:
                         var = pv2 - pv * pv
                         if var < 0.0:
                             var = 0.0
-                        b = math.sqrt(8.0 * L * var * inv) + 14.0 * Hf * L * inv / 3.0
+                        b = ucbvi_bernstein_core(L, var, n, Hf)
                         if h + 1 < H:
                             acc = 0.0
                             for y in range(S):
@@ -226,7 +160,7 @@ def pessimistic_value(R, n_sa, n_sas, H, pi, rho, w_conf, c_pess):
                     c = n_sas[hc, s, a, y]
                     if c > 0:
                         q += c * inv * Vn[y]
-                q -= c_pess * half_span * math.sqrt(w_conf * inv)
+                q -= c_pess * half_span * weissman_l1_width(w_conf, n)
                 if q < 0.0:
                     q = 0.0
                 elif q > cap:
@@ -301,41 +235,8 @@ def largest_feasible_weight(R, n_sa, n_sas, H, pi_b, pibar, rho, w_conf, c_pess,
 
 
 # --------------------------------------------------------------------------------------------
-# environment: one episode
+# agent statistics
 # --------------------------------------------------------------------------------------------
-@njit(cache=True)
-def _draw(row, u):
-    """Inverse-CDF draw from a probability row (linear scan; last index on round-off)."""
-    n = row.shape[0]
-    acc = 0.0
-    for i in range(n - 1):
-        acc += row[i]
-        if u < acc:
-            return i
-    # skip trailing zero-probability entries on round-off
-    i = n - 1
-    while i > 0 and row[i] == 0.0:
-        i -= 1
-    return i
-
-
-@njit(cache=True)
-def rollout_episode(P, rho, pi, H, rng, states, actions):
-    """Roll out one episode of ``pi[H, S, A]``: ``states[H+1]``, ``actions[H]`` (written).
-
-    Draw order (fixed, shared by every engine): ``s_0``, then per step the action and the next
-    state, each from one ``rng.random()``.
-    """
-    s = _draw(rho, rng.random())
-    states[0] = s
-    for h in range(H):
-        hp = h if P.shape[0] > 1 else 0
-        a = _draw(pi[h, s], rng.random())
-        actions[h] = a
-        s = _draw(P[hp, s, a], rng.random())
-        states[h + 1] = s
-
-
 @njit(cache=True)
 def record_episode(states, actions, H, n_sa, n_sas, n_hs):
     """Add one trajectory to the counts."""
@@ -379,7 +280,7 @@ def run_episodes(P, R, rho, H, K, algo, bonus_type, c_bonus, L, clip_remaining, 
     actions = np.empty(H, dtype=np.int64)
     # exact value of the baseline on the true model (``v_b`` is the agent's given value, used
     # only in its decisions)
-    vb_exact = evaluate(P, R, H, pi_b, rho)
+    vb_exact = policy_value_kernel(P, R, H, pi_b, rho)
     for k in range(K):
         if algo == ALGO_BASELINE:
             rollout_episode(P, rho, pi_b, H, rng, states, actions)
@@ -398,7 +299,7 @@ def run_episodes(P, R, rho, H, K, algo, bonus_type, c_bonus, L, clip_remaining, 
         opt[k] = vo
         if algo == ALGO_UCBVI:
             mix_policy(pi_b, pibar, 1.0, buf)
-            v = evaluate(P, R, H, buf, rho)
+            v = policy_value_kernel(P, R, H, buf, rho)
             value[k] = v
             realized[k] = v
             weight[k] = 1.0
@@ -411,7 +312,7 @@ def run_episodes(P, R, rho, H, K, algo, bonus_type, c_bonus, L, clip_remaining, 
                 fw = mixture_lower_bound(R, n_sa, n_sas, H, pi_b, pibar, rho, w_conf, c_pess,
                                          v_couple, 0.0, buf)
             mix_policy(pi_b, pibar, w, buf)
-            v = evaluate(P, R, H, buf, rho)
+            v = policy_value_kernel(P, R, H, buf, rho)
             value[k] = v
             realized[k] = v
             weight[k] = w
@@ -427,7 +328,7 @@ def run_episodes(P, R, rho, H, K, algo, bonus_type, c_bonus, L, clip_remaining, 
                 w = 0.0
                 mix_policy(pi_b, pibar, 0.0, buf)
                 fw = pessimistic_value(R, n_sa, n_sas, H, buf, rho, w_conf, c_pess)
-            v = evaluate(P, R, H, buf, rho)
+            v = policy_value_kernel(P, R, H, buf, rho)
             value[k] = v
             realized[k] = v
             weight[k] = w
@@ -437,7 +338,7 @@ def run_episodes(P, R, rho, H, K, algo, bonus_type, c_bonus, L, clip_remaining, 
             mix_policy(pi_b, pibar, 1.0, onehot)
             f1 = pessimistic_value(R, n_sa, n_sas, H, onehot, rho, w_conf, c_pess)
             eps = epsmix_probability(f1, v_b, thr)
-            vbar_true = evaluate(P, R, H, onehot, rho)
+            vbar_true = policy_value_kernel(P, R, H, onehot, rho)
             value[k] = eps * vbar_true + (1.0 - eps) * vb_exact
             weight[k] = eps
             pess[k] = eps * f1 + (1.0 - eps) * v_b

@@ -35,6 +35,8 @@ import numpy as np
 
 from ..._rng import as_generator
 from ..._validation import check_positive_int
+from ..._kernels.dp import backward_values_kernel, policy_value_kernel
+from ..._kernels.sampling import inverse_cdf_draw, rollout_episode
 from ...models.mdp import FiniteHorizonMDP
 from . import _kernels as _k
 
@@ -163,7 +165,7 @@ def _check_mdp(mdp) -> FiniteHorizonMDP:
 def optimal_value(mdp: FiniteHorizonMDP) -> float:
     """Exact ``V*_1 = rho @ V*_0`` (backward induction on the true model)."""
     mdp = _check_mdp(mdp)
-    V, _ = _k.optimal_values(mdp.P_stages, mdp.R_stages, mdp.horizon)
+    V, _ = backward_values_kernel(mdp.P_stages, mdp.R_stages, mdp.horizon, maximize=True)
     return float(mdp.rho @ V[0])
 
 
@@ -176,20 +178,15 @@ def exact_value(mdp: FiniteHorizonMDP, pi) -> float:
     from ...models.policy import as_stochastic_policy
     mdp = _check_mdp(mdp)
     pi = as_stochastic_policy(pi, mdp.n_states, mdp.n_actions, mdp.horizon)
-    return float(_k.evaluate(mdp.P_stages, mdp.R_stages, mdp.horizon, pi, mdp.rho))
+    return float(policy_value_kernel(mdp.P_stages, mdp.R_stages, mdp.horizon, pi, mdp.rho))
 
 
 def _draw_component(probs: np.ndarray, rng: np.random.Generator) -> int:
-    """Index of the component to play; draws one uniform only for a non-degenerate mixture."""
+    """Index of the component to play; draws one uniform (inverse CDF) only for a
+    non-degenerate mixture."""
     if probs.shape[0] == 1 or probs.max() >= 1.0:
         return int(np.argmax(probs))
-    u = rng.random()
-    acc = 0.0
-    for i in range(probs.shape[0] - 1):
-        acc += probs[i]
-        if u < acc:
-            return i
-    return probs.shape[0] - 1
+    return int(inverse_cdf_draw(probs, rng.random()))
 
 
 def run_online(mdp: FiniteHorizonMDP, agent, n_episodes: int, *, rng=None,
@@ -252,11 +249,12 @@ def run_online(mdp: FiniteHorizonMDP, agent, n_episodes: int, *, rng=None,
             prop = agent.propose(k)
             probs = np.asarray(prop.probs, dtype=np.float64)
             comp_values = np.array([
-                _k.evaluate(mdp.P_stages, mdp.R_stages, H, np.ascontiguousarray(p), mdp.rho)
+                policy_value_kernel(mdp.P_stages, mdp.R_stages, H, np.ascontiguousarray(p),
+                                    mdp.rho)
                 for p in prop.policies])
             i = _draw_component(probs, rng)
-            _k.rollout_episode(mdp.P_stages, mdp.rho, np.ascontiguousarray(prop.policies[i]),
-                               H, rng, states, actions)
+            rollout_episode(mdp.P_stages, mdp.rho, np.ascontiguousarray(prop.policies[i]), H,
+                            rng, states, actions)
             values[k] = float(probs @ comp_values) if probs.shape[0] > 1 else comp_values[0]
             realized[k] = comp_values[i]
             weights[k] = prop.weight

@@ -71,11 +71,11 @@ alpha V_b -> 0.  Registered as ``stepmix.regret``, ``epsmix.regret`` and
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
+from ..._kernels.dp import backward_values_kernel, policy_value_kernel
 from ..._validation import as_float_array, check_positive_float, check_positive_int
+from ...estimators.confidence import weissman_l1_log_term
 from ...models.mdp import FiniteHorizonMDP
 from ...models.policy import as_stochastic_policy
 from . import _kernels as _k
@@ -104,11 +104,11 @@ def pessimistic_confidence_width(n_states: int, n_actions: int, n_stages: int,
     """``w = 2 (S ln 2 + ln(S A H_c T / delta))`` of the L1 bound ``||P_hat - P||_1 <= sqrt(w/n)``.
 
     Weissman et al. (2003): ``Pr(||P_hat - P||_1 >= eps) <= (2^S - 2) exp(-n eps^2 / 2)``;
-    union over ``S A H_c`` pairs and ``T = K H`` count values gives ``delta`` in total [D].
+    union over ``S A H_c`` pairs and ``T = K H`` count values gives ``delta`` in total [D]
+    (:func:`rlth.estimators.confidence.weissman_l1_log_term` with that union).
     """
     T = n_episodes * horizon
-    return 2.0 * (n_states * math.log(2.0)
-                  + math.log(n_states * n_actions * n_stages * T / delta))
+    return weissman_l1_log_term(n_states, delta, n_union=n_states * n_actions * n_stages * T)
 
 
 def mixture_baseline(mdp: FiniteHorizonMDP, quality: float, *, poor: str = "worst",
@@ -142,9 +142,9 @@ def mixture_baseline(mdp: FiniteHorizonMDP, quality: float, *, poor: str = "wors
     if not 0.0 <= q <= 1.0:
         raise ValueError(f"quality: must lie in [0, 1], got {quality}")
     P, R, H, A = mdp.P_stages, mdp.R_stages, mdp.horizon, mdp.n_actions
-    _, pi_star = _k.optimal_values(P, R, H)
+    _, pi_star = backward_values_kernel(P, R, H, maximize=True)
     if poor == "worst":
-        _, pi_w = _k.worst_values(P, R, H)
+        _, pi_w = backward_values_kernel(P, R, H, maximize=False)
         pi_poor = _onehot(pi_w, A)
     elif poor == "uniform":
         pi_poor = np.full((H, mdp.n_states, A), 1.0 / A)
@@ -153,7 +153,7 @@ def mixture_baseline(mdp: FiniteHorizonMDP, quality: float, *, poor: str = "wors
     pi_opt = _onehot(pi_star, A)
 
     def value(lam):
-        return float(_k.evaluate(P, R, H, (1.0 - lam) * pi_poor + lam * pi_opt, mdp.rho))
+        return float(policy_value_kernel(P, R, H, (1.0 - lam) * pi_poor + lam * pi_opt, mdp.rho))
 
     v0, v1 = value(0.0), value(1.0)
     target = v0 + q * (v1 - v0)
@@ -206,7 +206,7 @@ class _Conservative(UCBVI):
         self.pi_b = as_stochastic_policy(self.baseline, S, A, H, name="baseline")
         if self.baseline_value is None:
             # the baseline's value is given to the agent (known V_b, [R]); computed exactly
-            self.v_b = float(_k.evaluate(mdp.P_stages, mdp.R_stages, H, self.pi_b, mdp.rho))
+            self.v_b = float(policy_value_kernel(mdp.P_stages, mdp.R_stages, H, self.pi_b, mdp.rho))
         else:
             self.v_b = self.baseline_value
         self.threshold = (1.0 - self.alpha) * self.v_b

@@ -49,8 +49,9 @@ import numpy as np
 from ..._validation import check_nonnegative_int, check_positive_float
 from ...models.preference import PreferenceGame
 from ...solvers.preference import soft_best_response
-from .nash_md import (MODE_EG, MODE_MMD, MODE_OMD, MODE_SBR, NashMDResult, _check_feedback,
-                      _check_game, _checkpoints, _initial_logits, _run, step_sizes)
+from .nash_md import (MODE_EG, MODE_MMD, MODE_OMD, MODE_SBR, PreferenceDynamicsResult,
+                      _check_feedback, _check_game, _checkpoints, _initial_logits, _run,
+                      step_sizes)
 
 __all__ = ["omd", "mmd", "extragradient", "mwu_self_play", "soft_best_response_iteration",
            "fictitious_play"]
@@ -69,17 +70,25 @@ def _dynamics(mode, name, game, tau, eta, n_iter, pi0, feedback, n_samples, chec
                               game.context_probs)
     lpi0 = _initial_logits(game, pi0)
     ckpt, out, out_avg = _run(mode, game, tau, eta, lpi0, feedback, n_samples, checkpoints, rng)
-    return NashMDResult(checkpoints=ckpt, log_iterates=out, eta=eta, tau=tau, feedback=feedback,
-                        n_samples=n_samples, method=name, log_averages=out_avg)
+    return PreferenceDynamicsResult(checkpoints=ckpt, log_iterates=out, eta=eta, tau=tau,
+                                    feedback=feedback, n_samples=n_samples, method=name,
+                                    log_averages=out_avg)
 
 
-_COMMON = """
+def omd(game: PreferenceGame, tau: float, eta, n_iter: int, *, pi0=None, feedback="exact",
+        n_samples=1, checkpoints=None, rng=None) -> PreferenceDynamicsResult:
+    r"""Online mirror descent against the current policy (OMD / INPO / MTPO update).
+
+    :math:`\log\pi_{t+1} = (1-\eta\tau)\log\pi_t + \eta\tau\log\mu + \eta\,\mathcal P(\cdot\succ
+    \pi_t) + c` (Munos et al. 2023, eqs. 7-8 [V]).  Observed: linear convergence for constant
+    :math:`\eta\tau` in [0.01, 0.5] on random games; fails for large :math:`\eta/\tau` [D].
+
     Parameters
     ----------
     game : PreferenceGame
     tau : float > 0
     eta : float, callable or array_like
-        Step size(s) (constant by default), :math:`\\eta\\tau \\le 1` where a mixture weight.
+        Step size(s) (constant by default), :math:`\eta\tau \le 1` where a mixture weight.
     n_iter : int
     pi0 : array_like, optional
         Initial policy (default ``mu``).
@@ -90,61 +99,80 @@ _COMMON = """
 
     Returns
     -------
-    NashMDResult
+    PreferenceDynamicsResult
         With ``log_averages`` (the average iterate) as well.
-"""
-
-
-def omd(game: PreferenceGame, tau: float, eta, n_iter: int, *, pi0=None, feedback="exact",
-        n_samples=1, checkpoints=None, rng=None) -> NashMDResult:
+    """
     return _dynamics(MODE_OMD, "omd", game, tau, eta, n_iter, pi0, feedback, n_samples,
                      checkpoints, rng)
 
 
-omd.__doc__ = r"""Online mirror descent against the current policy (OMD / INPO / MTPO update).
-
-    :math:`\log\pi_{t+1} = (1-\eta\tau)\log\pi_t + \eta\tau\log\mu + \eta\,\mathcal P(\cdot\succ
-    \pi_t) + c` (Munos et al. 2023, eqs. 7-8 [V]).  Observed: linear convergence for constant
-    :math:`\eta\tau` in [0.01, 0.5] on random games; fails for large :math:`\eta/\tau` [D].
-""" + _COMMON
-
-
 def mmd(game: PreferenceGame, tau: float, eta, n_iter: int, *, pi0=None, feedback="exact",
-        n_samples=1, checkpoints=None, rng=None) -> NashMDResult:
-    return _dynamics(MODE_MMD, "mmd", game, tau, eta, n_iter, pi0, feedback, n_samples,
-                     checkpoints, rng, max_weight=None)
-
-
-mmd.__doc__ = r"""Magnetic mirror descent with magnet :math:`\mu` (Sokota et al. 2023).
+        n_samples=1, checkpoints=None, rng=None) -> PreferenceDynamicsResult:
+    r"""Magnetic mirror descent with magnet :math:`\mu` (Sokota et al. 2023).
 
     :math:`\log\pi_{t+1} = (\log\pi_t + \eta\tau\log\mu + \eta\,\mathcal P(\cdot\succ\pi_t))/
     (1+\eta\tau) + c`; its fixed point is exactly :math:`\pi^*_\tau`; linear convergence for
     :math:`\eta\le\tau` [R] (the step-size condition of the paper's Theorem 3.4, not re-checked).
-""" + _COMMON
+
+    Parameters
+    ----------
+    game : PreferenceGame
+    tau : float > 0
+    eta : float, callable or array_like
+        Step size(s) (constant by default), :math:`\eta\tau \le 1` where a mixture weight.
+    n_iter : int
+    pi0 : array_like, optional
+        Initial policy (default ``mu``).
+    feedback : {"exact", "sampled"}
+    n_samples : int
+    checkpoints : array_like of int, optional
+    rng : Generator, int or SeedSequence (sampled feedback)
+
+    Returns
+    -------
+    PreferenceDynamicsResult
+        With ``log_averages`` (the average iterate) as well.
+    """
+    return _dynamics(MODE_MMD, "mmd", game, tau, eta, n_iter, pi0, feedback, n_samples,
+                     checkpoints, rng, max_weight=None)
 
 
 def extragradient(game: PreferenceGame, tau: float, eta, n_iter: int, *, pi0=None,
-                  feedback="exact", n_samples=1, checkpoints=None, rng=None) -> NashMDResult:
-    return _dynamics(MODE_EG, "extragradient", game, tau, eta, n_iter, pi0, feedback,
-                     n_samples, checkpoints, rng)
-
-
-extragradient.__doc__ = r"""Extragradient in policy space (EGPO, Zhou, Fazel, Du 2025 [C]).
+                  feedback="exact", n_samples=1, checkpoints=None,
+                  rng=None) -> PreferenceDynamicsResult:
+    r"""Extragradient in policy space (EGPO, Zhou, Fazel, Du 2025 [C]).
 
     :math:`\pi_{t+1/2} \propto \pi_t^{1-\eta\tau}\mu^{\eta\tau}e^{\eta P\pi_t}`,
     :math:`\pi_{t+1} \propto \pi_t^{1-\eta\tau}\mu^{\eta\tau}e^{\eta P\pi_{t+1/2}}`
     (two preference queries per step).  Last-iterate linear convergence to :math:`\pi^*_\tau`
     is claimed by the EGPO paper [R].
-""" + _COMMON
+
+    Parameters
+    ----------
+    game : PreferenceGame
+    tau : float > 0
+    eta : float, callable or array_like
+        Step size(s) (constant by default), :math:`\eta\tau \le 1` where a mixture weight.
+    n_iter : int
+    pi0 : array_like, optional
+        Initial policy (default ``mu``).
+    feedback : {"exact", "sampled"}
+    n_samples : int
+    checkpoints : array_like of int, optional
+    rng : Generator, int or SeedSequence (sampled feedback)
+
+    Returns
+    -------
+    PreferenceDynamicsResult
+        With ``log_averages`` (the average iterate) as well.
+    """
+    return _dynamics(MODE_EG, "extragradient", game, tau, eta, n_iter, pi0, feedback,
+                     n_samples, checkpoints, rng)
 
 
 def mwu_self_play(game: PreferenceGame, eta, n_iter: int, *, pi0=None, feedback="exact",
-                  n_samples=1, checkpoints=None, rng=None) -> NashMDResult:
-    return _dynamics(MODE_OMD, "mwu_self_play", game, 0.0, eta, n_iter, pi0, feedback,
-                     n_samples, checkpoints, rng, tau_zero=True)
-
-
-mwu_self_play.__doc__ = r"""Multiplicative-weights self-play on the unregularized game (tau = 0).
+                  n_samples=1, checkpoints=None, rng=None) -> PreferenceDynamicsResult:
+    r"""Multiplicative-weights self-play on the unregularized game (tau = 0).
 
     :math:`\pi_{t+1}\propto\pi_t e^{\eta P\pi_t}`, the reference ignored (full support; ``pi0``
     defaults to uniform).  On rock-paper-scissors the last iterate spirals towards the boundary
@@ -157,17 +185,15 @@ mwu_self_play.__doc__ = r"""Multiplicative-weights self-play on the unregularize
     n_iter : int
     pi0, feedback, n_samples, checkpoints, rng
         As for :func:`omd`.
-"""
+    """
+    return _dynamics(MODE_OMD, "mwu_self_play", game, 0.0, eta, n_iter, pi0, feedback,
+                     n_samples, checkpoints, rng, tau_zero=True)
 
 
 def soft_best_response_iteration(game: PreferenceGame, tau: float, n_iter: int, *, pi0=None,
                                  feedback="exact", n_samples=1, checkpoints=None,
-                                 rng=None) -> NashMDResult:
-    return _dynamics(MODE_SBR, "soft_best_response", game, tau, 1.0, n_iter, pi0, feedback,
-                     n_samples, checkpoints, rng, max_weight=None)
-
-
-soft_best_response_iteration.__doc__ = r"""Iterate the soft best response
+                                 rng=None) -> PreferenceDynamicsResult:
+    r"""Iterate the soft best response
     :math:`\pi_{t+1} = \mathrm{BR}_\tau(\pi_t) \propto \mu e^{P\pi_t/\tau}`.
 
     Its fixed point is :math:`\pi^*_\tau`, but it is stable only for large enough
@@ -182,11 +208,13 @@ soft_best_response_iteration.__doc__ = r"""Iterate the soft best response
     n_iter : int
     pi0, feedback, n_samples, checkpoints, rng
         As for :func:`omd`.
-"""
+    """
+    return _dynamics(MODE_SBR, "soft_best_response", game, tau, 1.0, n_iter, pi0, feedback,
+                     n_samples, checkpoints, rng, max_weight=None)
 
 
 def fictitious_play(game: PreferenceGame, n_iter: int, *, tau: float = 0.0, pi0=None,
-                    checkpoints=None) -> NashMDResult:
+                    checkpoints=None) -> PreferenceDynamicsResult:
     r"""Fictitious play (Brown 1951): the belief :math:`\bar\pi` averages best responses.
 
     :math:`\bar\pi_{t+1} = \bar\pi_t + (b_t - \bar\pi_t)/(t+2)` with :math:`b_t` the best
@@ -205,7 +233,7 @@ def fictitious_play(game: PreferenceGame, n_iter: int, *, tau: float = 0.0, pi0=
 
     Returns
     -------
-    NashMDResult
+    PreferenceDynamicsResult
         ``log_iterates`` holds the belief :math:`\bar\pi_T` (the FP output), ``log_averages``
         the same.
     """
@@ -234,6 +262,7 @@ def fictitious_play(game: PreferenceGame, n_iter: int, *, tau: float = 0.0, pi0=
         else:
             b = soft_best_response(game, belief, tau)
         belief = belief + (b - belief) / (t + 2)
-    return NashMDResult(checkpoints=ckpt, log_iterates=out, eta=1.0 / (np.arange(n_iter) + 2.0),
-                        tau=tau, feedback="exact", n_samples=1, method="fictitious_play",
-                        log_averages=out.copy())
+    return PreferenceDynamicsResult(checkpoints=ckpt, log_iterates=out,
+                                    eta=1.0 / (np.arange(n_iter) + 2.0), tau=tau,
+                                    feedback="exact", n_samples=1, method="fictitious_play",
+                                    log_averages=out.copy())

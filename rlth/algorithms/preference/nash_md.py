@@ -56,13 +56,15 @@ from typing import Callable
 import numpy as np
 from numba import njit
 
+from ..._kernels.sampling import inverse_cdf_draw
+from ..._kernels.softmax import masked_log_softmax_inplace, masked_softmax
 from ..._rng import as_generator
 from ..._validation import (as_float_array, check_nonnegative_int, check_positive_float,
                            check_positive_int)
 from ...models.preference import PreferenceGame
 
-__all__ = ["NashMDResult", "nash_md", "nash_md_step", "geometric_mixture", "theorem_step_sizes",
-           "step_sizes"]
+__all__ = ["PreferenceDynamicsResult", "nash_md", "nash_md_step", "geometric_mixture",
+           "theorem_step_sizes", "step_sizes"]
 
 _FEEDBACK = ("exact", "sampled")
 
@@ -75,8 +77,11 @@ MODE_SBR = 4       # soft best response: l = log mu + g(pi_t) / tau
 
 
 @dataclass(frozen=True)
-class NashMDResult:
-    """Iterates of Nash-MD (or of a baseline dynamics) at the requested checkpoints.
+class PreferenceDynamicsResult:
+    """Iterates of a preference-game dynamics at the requested checkpoints.
+
+    Returned by :func:`nash_md` and by every dynamics of :mod:`rlth.algorithms.preference.dynamics`
+    (OMD, MMD, extragradient, MWU self-play, soft best-response iteration, fictitious play).
 
     Attributes
     ----------
@@ -201,11 +206,6 @@ def _initial_logits(game: PreferenceGame, pi0) -> np.ndarray:
         return np.ascontiguousarray(np.where(game.support, np.log(pi0), -np.inf))
 
 
-def _log_mu(game):
-    with np.errstate(divide="ignore"):
-        return np.ascontiguousarray(np.where(game.support, np.log(game.mu), -np.inf))
-
-
 # ---------------------------------------------------------------------------- numpy reference
 
 def geometric_mixture(pi, mu, weight: float) -> np.ndarray:
@@ -215,11 +215,9 @@ def geometric_mixture(pi, mu, weight: float) -> np.ndarray:
     mu = np.asarray(mu, dtype=np.float64)
     sup = mu > 0
     with np.errstate(divide="ignore"):
-        z = np.where(sup, (1.0 - weight) * np.log(np.where(sup, pi, 1.0))
-                     + weight * np.log(np.where(sup, mu, 1.0)), -np.inf)
-    z -= z.max(axis=-1, keepdims=True)
-    p = np.exp(z)
-    return p / p.sum(axis=-1, keepdims=True)
+        z = ((1.0 - weight) * np.log(np.where(sup, pi, 1.0))
+             + weight * np.log(np.where(sup, mu, 1.0)))
+    return masked_softmax(z, sup)
 
 
 def nash_md_step(game: PreferenceGame, pi, tau: float, eta: float, g=None) -> np.ndarray:
@@ -249,38 +247,16 @@ def nash_md_step(game: PreferenceGame, pi, tau: float, eta: float, g=None) -> np
     if g is None:
         g = np.einsum("xab,xb->xa", game.pref, mix)
     with np.errstate(divide="ignore"):
-        z = np.where(game.support, np.log(mix) + eta * np.asarray(g), -np.inf)
-    z -= z.max(axis=-1, keepdims=True)
-    p = np.exp(z)
-    return p / p.sum(axis=-1, keepdims=True)
+        z = np.log(mix) + eta * np.asarray(g)
+    return masked_softmax(z, game.support)
 
 
 # ---------------------------------------------------------------------------- kernel
 
 @njit(cache=True)
-def _normalize_logits(l, sup):
-    """In place: l <- l - logsumexp(l) over sup; returns probabilities (0 off sup)."""
-    n = l.size
-    m = -np.inf
-    for y in range(n):
-        if sup[y] and l[y] > m:
-            m = l[y]
-    s = 0.0
-    for y in range(n):
-        if sup[y]:
-            s += np.exp(l[y] - m)
-    lse = m + np.log(s)
-    p = np.zeros(n)
-    for y in range(n):
-        if sup[y]:
-            l[y] -= lse
-            p[y] = np.exp(l[y])
-    return p
-
-
-@njit(cache=True)
 def _feedback(P, p, sup, sampled, m, rng, g):
-    """g[y] = P(y > p): exact (P @ p) or the mean over m i.i.d. draws y' ~ p (inverse CDF)."""
+    """g[y] = P(y > p): exact (P @ p) or the mean over m i.i.d. draws y' ~ p (inverse CDF, one
+    uniform each; ``p`` is 0 off ``sup``)."""
     n = p.size
     for y in range(n):
         g[y] = 0.0
@@ -294,15 +270,7 @@ def _feedback(P, p, sup, sampled, m, rng, g):
                 g[y] = acc
         return
     for _ in range(m):
-        u = rng.random()
-        c = 0.0
-        j = -1
-        for z in range(n):
-            if sup[z]:
-                j = z
-                c += p[z]
-                if u < c:
-                    break
+        j = inverse_cdf_draw(p, rng.random())
         for y in range(n):
             if sup[y]:
                 g[y] += P[y, j]
@@ -318,7 +286,7 @@ def _run_kernel(mode, pref, lmu, sup, lpi0, eta, tau, sampled, m, ckpt, rng, out
     pis = np.zeros((X, n))
     avg = np.zeros((X, n))
     for x in range(X):
-        pis[x] = _normalize_logits(l[x], sup[x])
+        pis[x] = masked_log_softmax_inplace(l[x], sup[x])
     k = 0
     if k < ckpt.size and ckpt[k] == 0:
         out[k] = l
@@ -340,7 +308,7 @@ def _run_kernel(mode, pref, lmu, sup, lpi0, eta, tau, sampled, m, ckpt, rng, out
                 for y in range(n):
                     lmix[y] = (1.0 - a) * l[x, y] + a * lmu[x, y] if s[y] else -np.inf
             if mode == 0:
-                pm = _normalize_logits(lmix, s)
+                pm = masked_log_softmax_inplace(lmix, s)
                 _feedback(P, pm, s, sampled, m, rng, g)
                 for y in range(n):
                     l[x, y] = lmix[y] + e * g[y] if s[y] else -np.inf
@@ -358,7 +326,7 @@ def _run_kernel(mode, pref, lmu, sup, lpi0, eta, tau, sampled, m, ckpt, rng, out
                 half = np.empty(n)
                 for y in range(n):
                     half[y] = lmix[y] + e * g[y] if s[y] else -np.inf
-                ph = _normalize_logits(half, s)
+                ph = masked_log_softmax_inplace(half, s)
                 _feedback(P, ph, s, sampled, m, rng, g)
                 for y in range(n):
                     l[x, y] = lmix[y] + e * g[y] if s[y] else -np.inf
@@ -366,7 +334,7 @@ def _run_kernel(mode, pref, lmu, sup, lpi0, eta, tau, sampled, m, ckpt, rng, out
                 _feedback(P, pis[x], s, sampled, m, rng, g)
                 for y in range(n):
                     l[x, y] = lmu[x, y] + g[y] / tau if s[y] else -np.inf
-            pis[x] = _normalize_logits(l[x], s)
+            pis[x] = masked_log_softmax_inplace(l[x], s)
         while k < ckpt.size and ckpt[k] == t + 1:
             out[k] = l
             for x in range(X):
@@ -383,8 +351,8 @@ def _run(mode, game, tau, eta, lpi0, feedback, n_samples, checkpoints, rng):
     K = ckpt.size
     out = np.empty((K,) + game.mu.shape)
     out_avg = np.empty((K,) + game.mu.shape)
-    _run_kernel(mode, game.pref, _log_mu(game), game.support, lpi0, eta, float(tau), sampled,
-                int(n_samples), ckpt, gen, out, out_avg)
+    _run_kernel(mode, game.pref, game.log_reference, game.support, lpi0, eta, float(tau),
+                sampled, int(n_samples), ckpt, gen, out, out_avg)
     return ckpt, out, out_avg
 
 
@@ -402,7 +370,7 @@ def _check_feedback(feedback, n_samples):
 def nash_md(game: PreferenceGame, tau: float, n_iter: int, *,
             eta: float | Callable[[int], float] | np.ndarray | None = None, pi0=None,
             feedback: str = "exact", n_samples: int = 1, checkpoints=None,
-            rng=None) -> NashMDResult:
+            rng=None) -> PreferenceDynamicsResult:
     r"""Run tabular Nash-MD (Munos et al. 2023, eqs. 3-5) for ``n_iter`` steps.
 
     Parameters
@@ -429,7 +397,7 @@ def nash_md(game: PreferenceGame, tau: float, n_iter: int, *,
 
     Returns
     -------
-    NashMDResult
+    PreferenceDynamicsResult
 
     Guarantee
     ---------
@@ -454,5 +422,5 @@ def nash_md(game: PreferenceGame, tau: float, n_iter: int, *,
     lpi0 = _initial_logits(game, pi0)
     ckpt, out, _ = _run(MODE_NASH_MD, game, tau, eta, lpi0, feedback, n_samples, checkpoints,
                         rng)
-    return NashMDResult(checkpoints=ckpt, log_iterates=out, eta=eta, tau=tau, feedback=feedback,
-                        n_samples=n_samples, method="nash_md")
+    return PreferenceDynamicsResult(checkpoints=ckpt, log_iterates=out, eta=eta, tau=tau,
+                                    feedback=feedback, n_samples=n_samples, method="nash_md")
