@@ -15,6 +15,7 @@ PROB_TOL = 1e-10
 __all__ = [
     "PROB_TOL",
     "as_float_array",
+    "check_ndim",
     "check_distribution",
     "check_in_range",
     "check_gamma",
@@ -23,6 +24,10 @@ __all__ = [
     "check_nonnegative_int",
     "check_positive_float",
     "check_instance",
+    "check_choice",
+    "check_reward_range",
+    "as_initial_distribution",
+    "common_horizon",
     "freeze",
     "readonly_copy",
 ]
@@ -47,10 +52,7 @@ def as_float_array(name: str, x, ndim: int | tuple[int, ...] | None = None,
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{name}: cannot be converted to a float array ({exc})") from None
     if ndim is not None:
-        allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
-        if arr.ndim not in allowed:
-            raise ValueError(f"{name}: expected {' or '.join(map(str, allowed))} dimensions, "
-                             f"got shape {arr.shape}")
+        check_ndim(name, arr, ndim)
     if shape is not None:
         if arr.ndim != len(shape) or any(
                 s is not None and s != a for s, a in zip(shape, arr.shape)):
@@ -59,6 +61,14 @@ def as_float_array(name: str, x, ndim: int | tuple[int, ...] | None = None,
     if arr.size and not np.all(np.isfinite(arr)):
         raise ValueError(f"{name}: contains NaN or infinite entries")
     return np.ascontiguousarray(arr)
+
+
+def check_ndim(name: str, arr: np.ndarray, ndim: int | tuple[int, ...]) -> None:
+    """Check that ``arr`` has ``ndim`` dimensions (or one of them)."""
+    allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+    if arr.ndim not in allowed:
+        raise ValueError(f"{name}: expected {' or '.join(map(str, allowed))} dimensions, "
+                         f"got shape {arr.shape}")
 
 
 def check_distribution(name: str, p: np.ndarray, axis: int = -1, tol: float = PROB_TOL) -> None:
@@ -115,36 +125,92 @@ def check_positive_float(name: str, x, allow_zero: bool = False) -> float:
     return v
 
 
-def check_positive_int(name: str, n) -> int:
-    """Integer >= 1 (numpy integers accepted, bools and floats rejected)."""
+def _int_at_least(name: str, n, low: int) -> int:
     if isinstance(n, bool) or not isinstance(n, numbers.Integral):
         raise ValueError(f"{name}: expected an integer, got {type(n).__name__}")
-    if n < 1:
-        raise ValueError(f"{name}: must be >= 1, got {n}")
+    if n < low:
+        raise ValueError(f"{name}: must be >= {low}, got {n}")
     return int(n)
+
+
+def check_positive_int(name: str, n) -> int:
+    """Integer >= 1 (numpy integers accepted, bools and floats rejected)."""
+    return _int_at_least(name, n, 1)
 
 
 def check_nonnegative_int(name: str, n) -> int:
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral):
-        raise ValueError(f"{name}: expected an integer, got {type(n).__name__}")
-    if n < 0:
-        raise ValueError(f"{name}: must be >= 0, got {n}")
-    return int(n)
+    """Integer >= 0 (numpy integers accepted, bools and floats rejected)."""
+    return _int_at_least(name, n, 0)
 
 
-def check_instance(name: str, obj, types, what: str | None = None):
+def check_instance(name: str, obj, types, what: str | None = None, hint: str | None = None):
     """Return ``obj`` if it is an instance of ``types``, else raise ``ValueError`` naming ``name``.
 
     ``what`` describes the expected type in the message (default: the type names joined by
-    "or").
+    "or"); ``hint`` is appended in parentheses (e.g. which function to use instead).
     """
     if not isinstance(obj, types):
         if what is None:
             tup = types if isinstance(types, tuple) else (types,)
             what = " or ".join(t.__name__ for t in tup)
         article = "an" if what[:1].lower() in "aeiou" else "a"
-        raise ValueError(f"{name}: expected {article} {what}, got {type(obj).__name__}")
+        tail = f" ({hint})" if hint else ""
+        raise ValueError(f"{name}: expected {article} {what}, got {type(obj).__name__}{tail}")
     return obj
+
+
+def check_choice(name: str, value, choices: tuple[str, ...]) -> str:
+    """Return ``value`` if it is one of the strings ``choices``, else raise ``ValueError``."""
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{name}: must be one of {choices}, got {value!r}")
+    return value
+
+
+def check_reward_range(reward_range) -> tuple[float, float]:
+    """A declared reward range ``(low, high)`` of finite floats with ``low <= high``."""
+    try:
+        lo, hi = (float(v) for v in reward_range)
+    except (TypeError, ValueError):
+        raise ValueError(f"reward_range: expected a pair (low, high), "
+                         f"got {reward_range!r}") from None
+    if not (np.isfinite(lo) and np.isfinite(hi) and lo <= hi):
+        raise ValueError(f"reward_range: need finite low <= high, got {reward_range!r}")
+    return lo, hi
+
+
+def as_initial_distribution(rho, n_states: int, name: str = "rho") -> np.ndarray:
+    """A read-only initial-state distribution of length ``n_states``; uniform when ``None``."""
+    if rho is None:
+        return readonly_copy(np.full(n_states, 1.0 / n_states))
+    rho = as_float_array(name, rho, shape=(n_states,))
+    check_distribution(name, rho)
+    return readonly_copy(rho)
+
+
+def common_horizon(horizon, **stage_arrays: tuple[np.ndarray, int]) -> int:
+    """The horizon ``H`` on which the stage-dependent arrays and ``horizon`` agree.
+
+    ``stage_arrays`` maps each argument name to ``(array, ndim of its stage-dependent form)``:
+    an array with that many dimensions is stage-dependent and its leading length is ``H``; any
+    other array is stationary.  ``horizon`` (``None`` or an integer >= 1) must agree with them,
+    and is required when every array (two or more) is stationary.
+    """
+    lengths = {a.shape[0] for a, nd in stage_arrays.values() if a.ndim == nd}
+    if horizon is not None:
+        lengths.add(check_positive_int("horizon", horizon))
+    names = list(stage_arrays)
+    if not lengths:
+        listed = ", ".join(names[:-1]) + " and " + names[-1]
+        every = "both" if len(names) == 2 else "all"
+        raise ValueError(f"horizon: required when {listed} are {every} stationary")
+    if len(lengths) > 1:
+        shapes = ", ".join(f"{k} {a.shape}" for k, (a, _) in stage_arrays.items())
+        raise ValueError(f"horizon: stage-dependent {'/'.join(names)} and horizon disagree on the "
+                         f"horizon: {shapes}, horizon={horizon}")
+    H = lengths.pop()
+    if H < 1:
+        raise ValueError(f"horizon: must be >= 1, got {H}")
+    return H
 
 
 def freeze(*arrays: np.ndarray) -> None:

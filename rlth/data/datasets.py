@@ -21,12 +21,12 @@ Invariants checked
 """
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
 
-from .._validation import as_float_array
+from .._validation import (as_float_array, check_ndim, check_nonnegative_int, check_positive_int,
+                           freeze)
 
 __all__ = ["BanditDataset", "ContextualDataset", "TransitionDataset", "TrajectoryDataset"]
 
@@ -41,21 +41,10 @@ def _int_array(name: str, x, ndim: int | tuple[int, ...], nonneg: bool = True) -
             raise ValueError(f"{name}: expected integer values")
         arr = f
     arr = np.ascontiguousarray(arr, dtype=np.int64)
-    allowed = (ndim,) if isinstance(ndim, int) else ndim
-    if arr.ndim not in allowed:
-        raise ValueError(f"{name}: expected {' or '.join(map(str, allowed))} dimensions, "
-                         f"got shape {arr.shape}")
+    check_ndim(name, arr, ndim)
     if nonneg and arr.size and arr.min() < 0:
         raise ValueError(f"{name}: must be non-negative, got minimum {arr.min()}")
     return arr
-
-
-def _n_samples(n) -> int:
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral):
-        raise ValueError(f"n_samples: expected an integer, got {type(n).__name__}")
-    if n < 0:
-        raise ValueError(f"n_samples: must be >= 0, got {n}")
-    return int(n)
 
 
 def _same_shape(name: str, arr: np.ndarray, shape: tuple) -> None:
@@ -77,11 +66,6 @@ def _check_total(counts: np.ndarray, n_samples: int, n_lead: int) -> None:
                          f"but n_samples is {n_samples}")
 
 
-def _readonly(*arrays):
-    for a in arrays:
-        a.setflags(write=False)
-
-
 class _DictMixin:
     _fields: tuple[str, ...] = ()
 
@@ -91,7 +75,39 @@ class _DictMixin:
 
 
 @dataclass(frozen=True, eq=False, init=False)
-class BanditDataset(_DictMixin):
+class _RewardSumsDataset(_DictMixin):
+    """Counts, reward sums and sums of squares per cell (arm, or context-action pair).
+
+    Subclasses set the class attribute ``_counts_ndim`` (dimensions of ``counts``).
+    """
+
+    counts: np.ndarray
+    reward_sums: np.ndarray
+    reward_sq_sums: np.ndarray
+    n_samples: int
+    _fields = ("counts", "reward_sums", "reward_sq_sums", "n_samples")
+
+    def __init__(self, counts, reward_sums, reward_sq_sums, n_samples):
+        counts = _int_array("counts", counts, self._counts_ndim)
+        n_samples = check_nonnegative_int("n_samples", n_samples)
+        reward_sums = as_float_array("reward_sums", reward_sums)
+        reward_sq_sums = as_float_array("reward_sq_sums", reward_sq_sums)
+        _same_shape("reward_sums", reward_sums, counts.shape)
+        _same_shape("reward_sq_sums", reward_sq_sums, counts.shape)
+        if reward_sq_sums.size and reward_sq_sums.min() < 0:
+            raise ValueError("reward_sq_sums: must be non-negative")
+        _zero_where_unvisited("reward_sums", reward_sums, counts)
+        _zero_where_unvisited("reward_sq_sums", reward_sq_sums, counts)
+        _check_total(counts, n_samples, n_lead=0)
+        freeze(counts, reward_sums, reward_sq_sums)
+        object.__setattr__(self, "counts", counts)
+        object.__setattr__(self, "reward_sums", reward_sums)
+        object.__setattr__(self, "reward_sq_sums", reward_sq_sums)
+        object.__setattr__(self, "n_samples", n_samples)
+
+
+@dataclass(frozen=True, eq=False, init=False)
+class BanditDataset(_RewardSumsDataset):
     """Sufficient statistics of ``n_samples`` i.i.d. (arm, reward) pairs from a K-armed bandit.
 
     Parameters
@@ -106,41 +122,15 @@ class BanditDataset(_DictMixin):
         Dataset size N.
     """
 
-    counts: np.ndarray
-    reward_sums: np.ndarray
-    reward_sq_sums: np.ndarray
-    n_samples: int
-    _fields = ("counts", "reward_sums", "reward_sq_sums", "n_samples")
-
-    def __init__(self, counts, reward_sums, reward_sq_sums, n_samples):
-        counts = _int_array("counts", counts, 1)
-        _common_sums(self, counts, reward_sums, reward_sq_sums, n_samples, n_lead=0)
+    _counts_ndim = 1
 
     @property
     def n_arms(self) -> int:
         return self.counts.shape[0]
 
 
-def _common_sums(obj, counts, reward_sums, reward_sq_sums, n_samples, n_lead):
-    n_samples = _n_samples(n_samples)
-    reward_sums = as_float_array("reward_sums", reward_sums)
-    reward_sq_sums = as_float_array("reward_sq_sums", reward_sq_sums)
-    _same_shape("reward_sums", reward_sums, counts.shape)
-    _same_shape("reward_sq_sums", reward_sq_sums, counts.shape)
-    if reward_sq_sums.size and reward_sq_sums.min() < 0:
-        raise ValueError("reward_sq_sums: must be non-negative")
-    _zero_where_unvisited("reward_sums", reward_sums, counts)
-    _zero_where_unvisited("reward_sq_sums", reward_sq_sums, counts)
-    _check_total(counts, n_samples, n_lead)
-    _readonly(counts, reward_sums, reward_sq_sums)
-    object.__setattr__(obj, "counts", counts)
-    object.__setattr__(obj, "reward_sums", reward_sums)
-    object.__setattr__(obj, "reward_sq_sums", reward_sq_sums)
-    object.__setattr__(obj, "n_samples", n_samples)
-
-
 @dataclass(frozen=True, eq=False, init=False)
-class ContextualDataset(_DictMixin):
+class ContextualDataset(_RewardSumsDataset):
     """Sufficient statistics of ``n_samples`` i.i.d. (context, action, reward) triples.
 
     Parameters
@@ -151,15 +141,7 @@ class ContextualDataset(_DictMixin):
     n_samples : int
     """
 
-    counts: np.ndarray
-    reward_sums: np.ndarray
-    reward_sq_sums: np.ndarray
-    n_samples: int
-    _fields = ("counts", "reward_sums", "reward_sq_sums", "n_samples")
-
-    def __init__(self, counts, reward_sums, reward_sq_sums, n_samples):
-        counts = _int_array("counts", counts, 2)
-        _common_sums(self, counts, reward_sums, reward_sq_sums, n_samples, n_lead=0)
+    _counts_ndim = 2
 
     @property
     def n_contexts(self) -> int:
@@ -198,7 +180,7 @@ class TransitionDataset(_DictMixin):
 
     def __init__(self, counts, reward_sums, next_counts, n_samples):
         counts = _int_array("counts", counts, (2, 3))
-        n_samples = _n_samples(n_samples)
+        n_samples = check_nonnegative_int("n_samples", n_samples)
         reward_sums = as_float_array("reward_sums", reward_sums)
         _same_shape("reward_sums", reward_sums, counts.shape)
         next_counts = _int_array("next_counts", next_counts, counts.ndim + 1)
@@ -210,7 +192,7 @@ class TransitionDataset(_DictMixin):
             raise ValueError("next_counts: must sum over the next state to counts")
         _zero_where_unvisited("reward_sums", reward_sums, counts)
         _check_total(counts, n_samples, counts.ndim - 2)
-        _readonly(counts, reward_sums, next_counts)
+        freeze(counts, reward_sums, next_counts)
         object.__setattr__(self, "counts", counts)
         object.__setattr__(self, "reward_sums", reward_sums)
         object.__setattr__(self, "next_counts", next_counts)
@@ -265,7 +247,7 @@ class TrajectoryDataset(_DictMixin):
             raise ValueError(f"rewards: expected shape {(K, H1 - 1)}, got {rewards.shape}")
         n_states = self._size("n_states", n_states, states)
         n_actions = self._size("n_actions", n_actions, actions)
-        _readonly(states, actions, rewards)
+        freeze(states, actions, rewards)
         object.__setattr__(self, "states", states)
         object.__setattr__(self, "actions", actions)
         object.__setattr__(self, "rewards", rewards)
@@ -276,7 +258,7 @@ class TrajectoryDataset(_DictMixin):
     def _trusted(cls, states, actions, rewards, n_states: int, n_actions: int):
         """Internal: wrap valid arrays made by a sampler (C-contiguous, right dtypes), unchecked."""
         obj = object.__new__(cls)
-        _readonly(states, actions, rewards)
+        freeze(states, actions, rewards)
         for name, val in (("states", states), ("actions", actions), ("rewards", rewards),
                           ("n_states", int(n_states)), ("n_actions", int(n_actions))):
             object.__setattr__(obj, name, val)
@@ -287,12 +269,11 @@ class TrajectoryDataset(_DictMixin):
         top = int(arr.max()) + 1 if arr.size else 1
         if n is None:
             return top
-        if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
-            raise ValueError(f"{name}: expected a positive integer, got {n!r}")
+        n = check_positive_int(name, n)
         if top > n:
             what = "states" if name == "n_states" else "actions"
             raise ValueError(f"{what}: entries must lie in [0, {n - 1}], got maximum {top - 1}")
-        return int(n)
+        return n
 
     @property
     def n_episodes(self) -> int:

@@ -49,8 +49,8 @@ from __future__ import annotations
 import numpy as np
 
 from .._rng import as_generator
-from .._validation import (as_float_array, check_distribution, check_nonnegative_int,
-                           check_positive_int)
+from .._validation import (as_float_array, check_choice, check_distribution, check_instance,
+                           check_nonnegative_int, check_positive_int)
 from ..models.bandits import ContextualBandit, MultiArmedBandit
 from ..models.mdp import DiscountedMDP, FiniteHorizonMDP
 from .datasets import BanditDataset, ContextualDataset, TransitionDataset
@@ -125,8 +125,7 @@ def sample_bandit_dataset(bandit: MultiArmedBandit, behavior, n_samples, *,
     >>> int(d.counts.sum())
     1000000000
     """
-    if not isinstance(bandit, MultiArmedBandit):
-        raise ValueError(f"bandit: expected a MultiArmedBandit, got {type(bandit).__name__}")
+    check_instance("bandit", bandit, MultiArmedBandit)
     mu = _distribution("behavior", behavior, (bandit.n_arms,))
     N = check_nonnegative_int("n_samples", n_samples)
     rng = as_generator(rng)
@@ -163,8 +162,7 @@ def sample_contextual_dataset(cb: ContextualBandit, behavior, n_samples, *,
     ----------
     Rashidinejad et al. 2021 (offline contextual bandits, LCB).
     """
-    if not isinstance(cb, ContextualBandit):
-        raise ValueError(f"cb: expected a ContextualBandit, got {type(cb).__name__}")
+    check_instance("cb", cb, ContextualBandit)
     S, A = cb.means.shape
     mu = _distribution("behavior", behavior, (S, A))
     N = check_nonnegative_int("n_samples", n_samples)
@@ -175,8 +173,7 @@ def sample_contextual_dataset(cb: ContextualBandit, behavior, n_samples, *,
 
 
 def _check_reward_kind(reward: str, R: np.ndarray) -> str:
-    if not isinstance(reward, str) or reward not in TRANSITION_REWARD_KINDS:
-        raise ValueError(f"reward: must be one of {TRANSITION_REWARD_KINDS}, got {reward!r}")
+    check_choice("reward", reward, TRANSITION_REWARD_KINDS)
     if reward == "bernoulli" and R.size and (R.min() < 0.0 or R.max() > 1.0):
         raise ValueError("reward: 'bernoulli' needs mean rewards in [0, 1], got range "
                          f"[{R.min():.6g}, {R.max():.6g}]; use reward='mean'")
@@ -185,11 +182,10 @@ def _check_reward_kind(reward: str, R: np.ndarray) -> str:
 
 def _mdp_arrays(mdp):
     """(P[Hp,S,A,S], R[Hr,S,A], horizon or None) of a finite-horizon or discounted MDP."""
+    check_instance("mdp", mdp, (FiniteHorizonMDP, DiscountedMDP))
     if isinstance(mdp, FiniteHorizonMDP):
         return mdp.P_stages, mdp.R_stages, mdp.horizon
-    if isinstance(mdp, DiscountedMDP):
-        return mdp.P[None], mdp.R[None], None
-    raise ValueError(f"mdp: expected a FiniteHorizonMDP or DiscountedMDP, got {type(mdp).__name__}")
+    return mdp.P[None], mdp.R[None], None
 
 
 def _behavior_distribution(mdp, behavior_distribution, horizon) -> np.ndarray:

@@ -13,18 +13,21 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validation import as_float_array, check_distribution, check_in_range, check_positive_float
-from .mdp import FiniteHorizonMDP, _readonly
+from .._validation import (as_float_array, check_choice, check_distribution, check_in_range,
+                           check_positive_float, readonly_copy)
+from .mdp import FiniteHorizonMDP
 
 __all__ = ["MultiArmedBandit", "ContextualBandit", "REWARD_KINDS"]
 
 REWARD_KINDS = ("bernoulli", "gaussian")
 
 
-def _reward_kind(reward: str) -> str:
-    if reward not in REWARD_KINDS:
-        raise ValueError(f"reward: must be one of {REWARD_KINDS}, got {reward!r}")
-    return reward
+def _reward_model(means: np.ndarray, reward: str, sigma) -> tuple[str, float]:
+    """Validated ``(reward, sigma)``; Bernoulli rewards need means in [0, 1]."""
+    reward = check_choice("reward", reward, REWARD_KINDS)
+    if reward == "bernoulli":
+        check_in_range("means", means, 0.0, 1.0)
+    return reward, check_positive_float("sigma", sigma)
 
 
 @dataclass(frozen=True, eq=False, init=False)
@@ -53,13 +56,10 @@ class MultiArmedBandit:
         means = as_float_array("means", means, ndim=1)
         if means.size == 0:
             raise ValueError("means: needs at least one arm")
-        reward = _reward_kind(reward)
-        if reward == "bernoulli":
-            check_in_range("means", means, 0.0, 1.0)
-        means = _readonly(means)
-        object.__setattr__(self, "means", means)
+        reward, sigma = _reward_model(means, reward, sigma)
+        object.__setattr__(self, "means", readonly_copy(means))
         object.__setattr__(self, "reward", reward)
-        object.__setattr__(self, "sigma", check_positive_float("sigma", sigma))
+        object.__setattr__(self, "sigma", sigma)
 
     @property
     def n_arms(self) -> int:
@@ -115,15 +115,11 @@ class ContextualBandit:
         means = as_float_array("means", means, shape=(rho.shape[0], None))
         if means.shape[1] == 0:
             raise ValueError("means: needs at least one action")
-        reward = _reward_kind(reward)
-        if reward == "bernoulli":
-            check_in_range("means", means, 0.0, 1.0)
-        rho = _readonly(rho)
-        means = _readonly(means)
-        object.__setattr__(self, "context_probs", rho)
-        object.__setattr__(self, "means", means)
+        reward, sigma = _reward_model(means, reward, sigma)
+        object.__setattr__(self, "context_probs", readonly_copy(rho))
+        object.__setattr__(self, "means", readonly_copy(means))
         object.__setattr__(self, "reward", reward)
-        object.__setattr__(self, "sigma", check_positive_float("sigma", sigma))
+        object.__setattr__(self, "sigma", sigma)
 
     @property
     def n_contexts(self) -> int:

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validation import as_float_array, check_distribution, check_in_range, check_positive_int
-from .mdp import _check_reward_range, _readonly, _rho
+from .._validation import (as_float_array, as_initial_distribution, check_distribution,
+                           check_in_range, check_reward_range, common_horizon, readonly_copy)
 
 __all__ = ["MatrixGame", "MarkovGame"]
 
@@ -40,7 +40,7 @@ class MatrixGame:
         A = as_float_array("A", A, ndim=2)
         if 0 in A.shape:
             raise ValueError(f"A: both players need at least one action, got shape {A.shape}")
-        A = _readonly(A)
+        A = readonly_copy(A)
         object.__setattr__(self, "A", A)
 
     @property
@@ -85,23 +85,15 @@ class MarkovGame:
             raise ValueError(f"P: expected (..., S, A, B, S), got {P.shape}")
         if R.shape[-3:] != (S, A, B):
             raise ValueError(f"R: trailing shape must be {(S, A, B)}, got {R.shape}")
-        lengths = {a.shape[0] for a, d in ((P, 5), (R, 4)) if a.ndim == d}
-        if horizon is not None:
-            lengths.add(check_positive_int("horizon", horizon))
-        if len(lengths) != 1:
-            raise ValueError(f"horizon: cannot determine a single horizon from P {P.shape}, "
-                             f"R {R.shape}, horizon={horizon}")
-        H = lengths.pop()
-        if H < 1:
-            raise ValueError(f"horizon: must be >= 1, got {H}")
+        H = common_horizon(horizon, P=(P, 5), R=(R, 4))
         check_distribution("P", P)
-        reward_range = _check_reward_range(reward_range)
+        reward_range = check_reward_range(reward_range)
         check_in_range("R", R, *reward_range)
-        P = _readonly(np.ascontiguousarray(np.broadcast_to(P, (H, S, A, B, S))))
-        R = _readonly(np.ascontiguousarray(np.broadcast_to(R, (H, S, A, B))))
+        P = readonly_copy(np.ascontiguousarray(np.broadcast_to(P, (H, S, A, B, S))))
+        R = readonly_copy(np.ascontiguousarray(np.broadcast_to(R, (H, S, A, B))))
         object.__setattr__(self, "P", P)
         object.__setattr__(self, "R", R)
-        object.__setattr__(self, "rho", _rho(rho, S))
+        object.__setattr__(self, "rho", as_initial_distribution(rho, S))
         object.__setattr__(self, "reward_range", reward_range)
 
     @property

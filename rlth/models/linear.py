@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validation import as_float_array, check_positive_int
-from .mdp import FiniteHorizonMDP, _readonly
+from .._validation import as_float_array, common_horizon, readonly_copy
+from .mdp import FiniteHorizonMDP
 
 __all__ = ["LinearMDP"]
 
@@ -62,13 +62,7 @@ class LinearMDP:
             raise ValueError(f"mu: trailing shape must be (n_states, d) = {(S, d)}, got {mu.shape}")
         if theta.shape[-1] != d:
             raise ValueError(f"theta: last axis must be d = {d}, got {theta.shape}")
-        lengths = {a.shape[0] for a, nd in ((phi, 4), (mu, 3), (theta, 2)) if a.ndim == nd}
-        if horizon is not None:
-            lengths.add(check_positive_int("horizon", horizon))
-        if len(lengths) != 1:
-            raise ValueError(f"horizon: cannot determine one horizon from phi {phi.shape}, "
-                             f"mu {mu.shape}, theta {theta.shape}, horizon={horizon}")
-        H = lengths.pop()
+        H = common_horizon(horizon, phi=(phi, 4), mu=(mu, 3), theta=(theta, 2))
         phi_h = np.broadcast_to(phi, (H,) + phi.shape[-3:])
         mu_h = np.broadcast_to(mu, (H, S, d))
         theta_h = np.broadcast_to(theta, (H, d))
@@ -88,7 +82,7 @@ class LinearMDP:
             if msg.startswith("R:"):
                 raise ValueError("phi/theta: induced " + msg) from None
             raise
-        phi, mu, theta = (_readonly(a) for a in (phi, mu, theta))
+        phi, mu, theta = (readonly_copy(a) for a in (phi, mu, theta))
         object.__setattr__(self, "phi", phi)
         object.__setattr__(self, "mu", mu)
         object.__setattr__(self, "theta", theta)

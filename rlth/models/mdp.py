@@ -30,46 +30,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._validation import (as_float_array, check_distribution, check_gamma, check_in_range,
-                           check_positive_int)
+from .._validation import (as_float_array, as_initial_distribution, check_distribution,
+                           check_gamma, check_in_range, check_reward_range, common_horizon,
+                           readonly_copy)
 
 __all__ = ["FiniteHorizonMDP", "DiscountedMDP", "uniform_rho"]
 
 
 def uniform_rho(n_states: int) -> np.ndarray:
     return np.full(n_states, 1.0 / n_states)
-
-
-def _check_reward_range(reward_range) -> tuple[float, float]:
-    try:
-        lo, hi = (float(v) for v in reward_range)
-    except (TypeError, ValueError):
-        raise ValueError(f"reward_range: expected a pair (low, high), got {reward_range!r}") from None
-    if not (np.isfinite(lo) and np.isfinite(hi) and lo <= hi):
-        raise ValueError(f"reward_range: need finite low <= high, got {reward_range!r}")
-    return lo, hi
-
-
-def _readonly(a: np.ndarray) -> np.ndarray:
-    """A read-only array the model owns.
-
-    Anything still writable (the caller's own array, or a view whose base the caller can write)
-    is copied first: freezing it in place would break the caller's later writes, and writes
-    through a view's base would silently change a validated model.  Costs one copy at
-    construction, never in a solver.
-    """
-    if a.flags.writeable or a.base is not None:
-        a = a.copy()
-    a.setflags(write=False)
-    return a
-
-
-def _rho(rho, n_states: int) -> np.ndarray:
-    if rho is None:
-        return _readonly(uniform_rho(n_states))
-    rho = as_float_array("rho", rho, shape=(n_states,))
-    check_distribution("rho", rho)
-    return _readonly(rho)
 
 
 @dataclass(frozen=True, eq=False, init=False)
@@ -123,28 +92,17 @@ class FiniteHorizonMDP:
         if R.shape[-2:] != (n_states, n_actions):
             raise ValueError(f"R: trailing shape must be (n_states, n_actions) = "
                              f"{(n_states, n_actions)}, got {R.shape}")
-        lengths = {a.shape[0] for a, d in ((P, 4), (R, 3)) if a.ndim == d}
-        if horizon is not None:
-            horizon = check_positive_int("horizon", horizon)
-            lengths.add(horizon)
-        if len(lengths) > 1:
-            raise ValueError(f"horizon: stage-dependent P/R and horizon disagree on the horizon: "
-                             f"P {P.shape}, R {R.shape}, horizon={horizon}")
-        if not lengths:
-            raise ValueError("horizon: required when P and R are both stationary")
-        H = lengths.pop()
-        if H < 1:
-            raise ValueError(f"horizon: must be >= 1, got {H}")
+        H = common_horizon(horizon, P=(P, 4), R=(R, 3))
         check_distribution("P", P)
-        reward_range = _check_reward_range(reward_range)
+        reward_range = check_reward_range(reward_range)
         check_in_range("R", R, *reward_range)
         # each array keeps its own leading length (1 when stationary, else H): a stationary P
         # with stage-dependent rewards is stored once, not H times
         P_stages = P if P.ndim == 4 else P[None]
         R_stages = R if R.ndim == 3 else R[None]
-        object.__setattr__(self, "P_stages", _readonly(np.ascontiguousarray(P_stages)))
-        object.__setattr__(self, "R_stages", _readonly(np.ascontiguousarray(R_stages)))
-        object.__setattr__(self, "rho", _rho(rho, n_states))
+        object.__setattr__(self, "P_stages", readonly_copy(np.ascontiguousarray(P_stages)))
+        object.__setattr__(self, "R_stages", readonly_copy(np.ascontiguousarray(R_stages)))
+        object.__setattr__(self, "rho", as_initial_distribution(rho, n_states))
         object.__setattr__(self, "horizon", H)
         object.__setattr__(self, "reward_range", reward_range)
 
@@ -220,12 +178,12 @@ class DiscountedMDP:
         n_states, n_actions = P.shape[:2]
         R = as_float_array("R", R, shape=(n_states, n_actions))
         check_distribution("P", P)
-        reward_range = _check_reward_range(reward_range)
+        reward_range = check_reward_range(reward_range)
         check_in_range("R", R, *reward_range)
-        object.__setattr__(self, "P", _readonly(P))
-        object.__setattr__(self, "R", _readonly(R))
+        object.__setattr__(self, "P", readonly_copy(P))
+        object.__setattr__(self, "R", readonly_copy(R))
         object.__setattr__(self, "gamma", check_gamma(gamma))
-        object.__setattr__(self, "rho", _rho(rho, n_states))
+        object.__setattr__(self, "rho", as_initial_distribution(rho, n_states))
         object.__setattr__(self, "reward_range", reward_range)
 
     @property

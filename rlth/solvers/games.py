@@ -70,9 +70,10 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import linprog
 
-from .._validation import as_float_array, check_distribution
+from .._validation import as_float_array, check_distribution, check_instance, freeze
 from ..models.games import MarkovGame, MatrixGame
 from ..models.policy import as_stochastic_policy
+from ._cvxpy import CVXPY_SOLVERS, check_lp_solver, solve_cvxpy
 
 __all__ = [
     "MatrixGameSolution",
@@ -89,11 +90,6 @@ __all__ = [
     "exploitability",
     "CVXPY_SOLVERS",
 ]
-
-#: cvxpy back ends accepted as a second opinion.  SCS is excluded: its first-order accuracy
-#: (~1e-5 on 50x50 games, performance.md section 5) is not usable as an oracle.
-CVXPY_SOLVERS = ("CLARABEL", "HIGHS")
-
 
 # ----------------------------------------------------------------------------- results
 
@@ -228,16 +224,14 @@ def minimax_bounds(n_rows: int) -> list[tuple[float | None, float | None]]:
 # ----------------------------------------------------------------------------- matrix games
 
 
-def _payoff_matrix(game_or_A, name: str = "A") -> np.ndarray:
-    if isinstance(game_or_A, MatrixGame):
-        return game_or_A.A
+def _payoff_matrix(game_or_A) -> np.ndarray:
+    """The validated payoff matrix of a MatrixGame or of an array (checked as ``MatrixGame.A``)."""
     if isinstance(game_or_A, MarkovGame):
-        raise ValueError(f"{name}: expected a MatrixGame or a 2-D payoff array, got a MarkovGame "
+        raise ValueError("A: expected a MatrixGame or a 2-D payoff array, got a MarkovGame "
                          "(use solve_markov_game)")
-    A = as_float_array(name, game_or_A, ndim=2)
-    if 0 in A.shape:
-        raise ValueError(f"{name}: both players need at least one action, got shape {A.shape}")
-    return A
+    if not isinstance(game_or_A, MatrixGame):
+        game_or_A = MatrixGame(game_or_A)
+    return game_or_A.A
 
 
 def _to_simplex(p: np.ndarray, what: str) -> np.ndarray:
@@ -270,18 +264,35 @@ def _solve_trivial(A: np.ndarray):
     return x, y, value
 
 
+#: HiGHS primal and dual feasibility tolerances for the minimax LP: the smallest HiGHS accepts.
+#: At its default (1e-7) a vertex whose value is up to ~1e-7 below the optimum counts as optimal:
+#: payoffs that differ by less than that (e.g. 0 and 2**-24) came back with a duality gap of
+#: 6e-8.  HiGHS also treats constraint entries up to 1e-9 in size as 0 (``small_matrix_value``),
+#: so ``_solve_highs`` shifts the payoffs into ``[1, 1 + max A - min A]`` (a constant shift
+#: changes neither the equilibria nor the gap, only the value, shifted back).  When HiGHS cannot
+#: reach these tolerances (model status "unknown", seen on rare near-degenerate games) the LP is
+#: solved again with its defaults.  The duality gap always reports what was reached.
+_HIGHS_TOL = 1e-10
+
+
 def _solve_highs(A: np.ndarray):
     m = A.shape[0]
-    A_ub, b_ub = minimax_inequalities(A)
+    shift = 1.0 - float(A.min())       # payoffs in [1, 1 + max - min]: see _HIGHS_TOL
+    A_ub, b_ub = minimax_inequalities(A + shift)
     A_eq, b_eq = minimax_equality(m)
-    res = linprog(minimax_objective(m), A_ub=A_ub, b_ub=b_ub, A_eq=A_eq, b_eq=b_eq,
-                  bounds=minimax_bounds(m), method="highs")
+    lp = dict(A_ub=A_ub, b_ub=b_ub, A_eq=A_eq, b_eq=b_eq, bounds=minimax_bounds(m),
+              method="highs")
+    res = linprog(minimax_objective(m), **lp,
+                  options={"primal_feasibility_tolerance": _HIGHS_TOL,
+                           "dual_feasibility_tolerance": _HIGHS_TOL})
+    if res.status != 0:      # HiGHS could not reach them on the unscaled LP: its defaults
+        res = linprog(minimax_objective(m), **lp)
     if res.status != 0 or res.x is None:
         raise RuntimeError(f"solve_matrix_game: HiGHS did not solve the minimax LP "
                            f"(status {res.status}: {res.message})")
     x = res.x[:m]
     y = -np.asarray(res.ineqlin.marginals)   # dual multipliers of A^T x >= v
-    return x, y, float(res.x[-1])
+    return x, y, float(res.x[-1]) - shift
 
 
 def _solve_cvxpy(A: np.ndarray, cvxpy_solver: str):
@@ -292,13 +303,10 @@ def _solve_cvxpy(A: np.ndarray, cvxpy_solver: str):
     v = cp.Variable()
     cons = [A.T @ x >= v, cp.sum(x) == 1]
     prob = cp.Problem(cp.Maximize(v), cons)
-    try:
-        prob.solve(solver=cvxpy_solver)
-    except cp.error.SolverError as exc:
-        raise RuntimeError(f"solve_matrix_game: cvxpy/{cvxpy_solver} failed ({exc})") from None
-    if prob.status != cp.OPTIMAL or x.value is None or cons[0].dual_value is None:
-        raise RuntimeError(f"solve_matrix_game: cvxpy/{cvxpy_solver} did not solve the minimax LP "
-                           f"(status {prob.status!r})")
+    solve_cvxpy(prob, cvxpy_solver, "solve_matrix_game", RuntimeError)
+    if x.value is None or cons[0].dual_value is None:
+        raise RuntimeError(f"solve_matrix_game: cvxpy/{cvxpy_solver} returned no primal or dual "
+                           "solution")
     return np.asarray(x.value), np.asarray(cons[0].dual_value), float(v.value)
 
 
@@ -335,6 +343,9 @@ def solve_matrix_game(game_or_A, solver: str = "highs", *,
     Minimax theorem (von Neumann 1928; LP form Dantzig 1951): the returned ``value`` lies in
     ``[min_j (x^T A)_j, max_i (A y)_i]``, an interval of width ``duality_gap`` containing
     ``v*``.  Measured with HiGHS on 50x50 Gaussian games: gap <= 4e-13 (performance.md).
+    HiGHS runs at its tightest tolerances (1e-10) on the payoffs shifted into
+    ``[1, 1 + max A - min A]``; payoff differences near that tolerance can stay unresolved, and
+    the gap then says so.
 
     Examples
     --------
@@ -342,11 +353,8 @@ def solve_matrix_game(game_or_A, solver: str = "highs", *,
     >>> round(sol.value, 12) + 0.0, np.round(sol.x, 12).tolist(), sol.duality_gap < 1e-12
     (0.0, [0.333333333333, 0.333333333333, 0.333333333333], True)
     """
-    A = _payoff_matrix(game_or_A, "A")
-    if solver not in ("highs", "cvxpy"):
-        raise ValueError(f"solver: must be 'highs' or 'cvxpy', got {solver!r}")
-    if solver == "cvxpy" and cvxpy_solver not in CVXPY_SOLVERS:
-        raise ValueError(f"cvxpy_solver: must be one of {CVXPY_SOLVERS}, got {cvxpy_solver!r}")
+    A = _payoff_matrix(game_or_A)
+    cvxpy_solver = check_lp_solver(solver, cvxpy_solver)
     if min(A.shape) == 1:
         x, y, v = _solve_trivial(A)
     elif solver == "highs":
@@ -356,8 +364,7 @@ def solve_matrix_game(game_or_A, solver: str = "highs", *,
     x = _to_simplex(x, "row strategy x")
     y = _to_simplex(y, "column strategy y (dual)")
     lo, hi = _gap_bracket(A, x, y)
-    for arr in (x, y):
-        arr.setflags(write=False)
+    freeze(x, y)
     return MatrixGameSolution(x=x, y=y, value=float(min(max(v, lo), hi)),
                               duality_gap=hi - lo)
 
@@ -384,7 +391,7 @@ def matrix_game_gap(A, x, y) -> float:
     >>> matrix_game_gap([[1.0, 0.0], [0.0, 1.0]], [0.5, 0.5], [1.0, 0.0])
     0.5
     """
-    A = _payoff_matrix(A, "A")
+    A = _payoff_matrix(A)
     m, n = A.shape
     x = as_float_array("x", x, shape=(m,))
     y = as_float_array("y", y, shape=(n,))
@@ -399,15 +406,14 @@ def matrix_game_gap(A, x, y) -> float:
 
 def _as_markov_game(game) -> tuple[MarkovGame, bool]:
     """A MatrixGame is the Markov game with ``H = 1``, ``S = 1``."""
+    check_instance("game", game, (MarkovGame, MatrixGame))
     if isinstance(game, MarkovGame):
         return game, False
-    if isinstance(game, MatrixGame):
-        A = game.A
-        m, n = A.shape
-        lo, hi = float(A.min()), float(A.max())
-        return MarkovGame(np.ones((1, 1, m, n, 1)), A[None, None], horizon=1,
-                          reward_range=(lo, hi)), True
-    raise ValueError(f"game: expected a MarkovGame or a MatrixGame, got {type(game).__name__}")
+    A = game.A
+    m, n = A.shape
+    lo, hi = float(A.min()), float(A.max())
+    return MarkovGame(np.ones((1, 1, m, n, 1)), A[None, None], horizon=1,
+                      reward_range=(lo, hi)), True
 
 
 def _as_policy(game: MarkovGame, is_matrix: bool, pi, n_actions: int, name: str) -> np.ndarray:
@@ -580,11 +586,8 @@ def solve_markov_game(game: MarkovGame, solver: str = "highs", *,
     >>> sol.V.shape, sol.Q.shape, sol.exploitability < 1e-9
     ((5, 3), (4, 3, 2, 2), True)
     """
-    if not isinstance(game, MarkovGame):
-        raise ValueError(f"game: expected a MarkovGame, got {type(game).__name__} "
-                         "(use solve_matrix_game for a MatrixGame)")
-    if solver not in ("highs", "cvxpy"):
-        raise ValueError(f"solver: must be 'highs' or 'cvxpy', got {solver!r}")
+    check_instance("game", game, MarkovGame, hint="use solve_matrix_game for a MatrixGame")
+    cvxpy_solver = check_lp_solver(solver, cvxpy_solver)
     H, S, A, B = game.horizon, game.n_states, game.n_actions_max, game.n_actions_min
     V = np.zeros((H + 1, S))
     Q = np.zeros((H, S, A, B))
@@ -599,7 +602,6 @@ def solve_markov_game(game: MarkovGame, solver: str = "highs", *,
             pi_min[h, s] = sol.y
     gap = float(game.rho @ (_best_response(game, pi_min, "max")[0]
                             - _best_response(game, pi_max, "min")[0]))
-    for arr in (V, Q, pi_max, pi_min):
-        arr.setflags(write=False)
+    freeze(V, Q, pi_max, pi_min)
     return MarkovGameSolution(V=V, Q=Q, pi_max=pi_max, pi_min=pi_min,
                               value=float(game.rho @ V[0]), exploitability=gap)

@@ -38,14 +38,13 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import linprog
 
+from .._validation import freeze
 from ..models.mdp import DiscountedMDP, FiniteHorizonMDP
+from ._cvxpy import CVXPY_SOLVERS, check_lp_solver, solve_cvxpy
 from .dp import (DiscountedSolution, FiniteHorizonSolution, check_disc, check_fh,
                  _fh_backup, _greedy_solution)
 
 __all__ = ["LPSolverError", "solve_lp", "solve_finite_horizon_lp", "CVXPY_SOLVERS"]
-
-#: cvxpy solvers accepted for the second opinion (accurate LP solvers only).
-CVXPY_SOLVERS = ("CLARABEL", "HIGHS")
 
 #: A solution whose Bellman residual exceeds ``_ACCEPT * (1 + max|V|)`` is rejected even when
 #: the solver reports success.  [D] Clarabel reaches ~1e-8, HiGHS ~1e-11 (performance.md).
@@ -54,18 +53,6 @@ _ACCEPT = 1e-6
 
 class LPSolverError(RuntimeError):
     """The LP solver failed or returned a solution that fails its certificate."""
-
-
-def _check_solver(solver, cvxpy_solver):
-    if solver not in ("highs", "cvxpy"):
-        raise ValueError(f"solver: expected 'highs' or 'cvxpy', got {solver!r}")
-    if solver == "cvxpy":
-        name = str(cvxpy_solver).upper()
-        if name not in CVXPY_SOLVERS:
-            raise ValueError(f"cvxpy_solver: expected one of {CVXPY_SOLVERS} (accurate LP solvers; "
-                             f"SCS is too inaccurate for an oracle), got {cvxpy_solver!r}")
-        return name
-    return None
 
 
 def _solve(c, A_ub, b_ub, solver, cvxpy_solver, what):
@@ -79,12 +66,9 @@ def _solve(c, A_ub, b_ub, solver, cvxpy_solver, what):
     import cvxpy as cp
     x = cp.Variable(c.shape[0])
     prob = cp.Problem(cp.Minimize(c @ x), [A_ub @ x <= b_ub])
-    try:
-        prob.solve(solver=cvxpy_solver)
-    except cp.error.SolverError as exc:
-        raise LPSolverError(f"{what}: cvxpy/{cvxpy_solver} failed: {exc}") from exc
-    if prob.status != cp.OPTIMAL or x.value is None:
-        raise LPSolverError(f"{what}: cvxpy/{cvxpy_solver} returned status {prob.status!r}")
+    solve_cvxpy(prob, cvxpy_solver, what, LPSolverError)
+    if x.value is None:
+        raise LPSolverError(f"{what}: cvxpy/{cvxpy_solver} returned no solution")
     iters = prob.solver_stats.num_iters if prob.solver_stats is not None else 0
     return np.asarray(x.value, dtype=np.float64), int(iters or 0)
 
@@ -129,7 +113,7 @@ def solve_lp(mdp: DiscountedMDP, solver: str = "highs", *,
     [-8.57142857, -20.0]
     """
     check_disc(mdp)
-    name = _check_solver(solver, cvxpy_solver)
+    name = check_lp_solver(solver, cvxpy_solver)
     S, A = mdp.n_states, mdp.n_actions
     # constraint rows (s, a):  -V(s) + gamma P(.|s,a) V <= -r(s,a)
     E = sp.csr_array((np.ones(S * A), (np.arange(S * A), np.repeat(np.arange(S), A))),
@@ -171,7 +155,7 @@ def solve_finite_horizon_lp(mdp: FiniteHorizonMDP, solver: str = "highs", *,
     induction except the residual check.
     """
     check_fh(mdp)
-    name = _check_solver(solver, cvxpy_solver)
+    name = check_lp_solver(solver, cvxpy_solver)
     H, S, A = mdp.horizon, mdp.n_states, mdp.n_actions
     n_var, n_con = H * S, H * S * A
     rows = np.arange(n_con)
@@ -192,6 +176,5 @@ def solve_finite_horizon_lp(mdp: FiniteHorizonMDP, solver: str = "highs", *,
     pi = np.argmax(Q, axis=-1).astype(np.int64)
     res = float(max(np.max(np.abs(Q.max(axis=-1) - V[:H])), 0.0))
     _accept("solve_finite_horizon_lp", res, V)
-    for a in (V, Q, pi):
-        a.setflags(write=False)
+    freeze(V, Q, pi)
     return FiniteHorizonSolution(V, Q, pi, float(mdp.rho @ V[0]), res)
