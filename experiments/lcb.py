@@ -18,7 +18,7 @@ S6  expert MDP (C* = 1), S = 10: slope -1 (paper-exact VI-LCB = behaviour clonin
 Constants.  Paper defaults: CB ``c = 2000`` [V], MAB ``c = 1/2`` (Hoeffding form, [R]),
 ``delta = 1/N``.  VI-LCB: paper penalty and ``penalty_scale = 1e-3`` (named deviation): with the
 paper constants every per-fold penalty exceeds 1 below N ~ 1e9 at gamma = 0.9 and VI-LCB returns
-its behaviour-cloning initial policy (notes, pitfall 2); both are reported.
+its behaviour-cloning initial policy (docs/explanation/theory_notes.md, LCB pitfall 2); both are reported.
 
 Run: ``python experiments/lcb.py --profile quick`` or ``rlth check lcb``.
 """

@@ -2,7 +2,7 @@
 
 Each helper raises ``ValueError`` whose message starts with the argument's name, so a user always
 learns *which* input is wrong and *how*.  Kernels downstream assume validated input and never
-re-check.  Tolerance for probability rows is ``PROB_TOL = 1e-10`` (design.md section 7).
+re-check.  Tolerance for probability rows is ``PROB_TOL = 1e-10`` (docs/explanation/conventions.md section 4).
 """
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ into caller-allocated outputs, so a call costs no allocation and no validation. 
 * ``V[H+1, S]`` (the caller sets ``V[H] = 0``), ``Q[H, S, A]``, ``pi[H, S]`` int64.
 
 ``fastmath={'reassoc', 'contract'}`` lets the inner products vectorize; it keeps IEEE inf/NaN
-semantics (``fastmath=True`` does not, see performance.md section 4).  Ties in the max are
+semantics (``fastmath=True`` does not, see docs/explanation/performance.md section 4).  Ties in the max are
 broken towards the lowest action index (strict ``>`` while scanning actions upwards).
 
 Value-only kernels (used by the online family on the true model, and by anyone who needs only

@@ -10,7 +10,7 @@ r"""Episodes of a finite-horizon MDP under a fixed policy: numba, alias tables, 
 so that ``E[returns] = rho @ V^pi_0`` exactly (:func:`rlth.solvers.dp.evaluate_policy`) and the
 frequencies of :math:`(s_h, a_h)` estimate the occupancy :math:`d^\pi_h(s, a)`.
 
-Implementation (performance.md section 3): Vose alias tables for ``rho``, every row of ``P`` and
+Implementation (docs/explanation/performance.md section 3): Vose alias tables for ``rho``, every row of ``P`` and
 (stochastic policies) every row of ``pi`` give O(1) draws; tables for ``P`` are built once per
 model and cached (weakly, per model object; a stationary model stores one set).  The loop is
 step-major (h outer, episodes inner): independent episodes interleave, which hides the cache
@@ -151,7 +151,7 @@ def rollout(mdp: FiniteHorizonMDP, pi, n_episodes, *, rng=None,
 
     References
     ----------
-    Vose (1991) alias tables; performance.md section 3 (step-major loop).
+    Vose (1991) alias tables; docs/explanation/performance.md section 3 (step-major loop).
 
     Examples
     --------

@@ -39,7 +39,7 @@ References
 P. Rashidinejad, B. Zhu, C. Ma, J. Jiao, S. Russell, "Bridging Offline Reinforcement Learning
 and Imitation Learning: A Tale of Pessimism", NeurIPS 2021: the data model, N i.i.d. tuples
 :math:`(s_i, a_i) \sim \mu`, :math:`r_i \sim R(s_i, a_i)`, :math:`s_i' \sim P(\cdot\mid s_i,a_i)`
-([R], see /work/shared/theory/lcb.md), and VI-LCB (Algorithm 3), which splits the data into
+([R], see docs/explanation/theory_notes.md, LCB section 2), and VI-LCB (Algorithm 3), which splits the data into
 folds, hence :func:`sample_transition_folds`.
 W. G. Cochran, "The distribution of quadratic forms in a normal system", 1934 (the chi-square
 decomposition).  [V] multinomial / binomial laws (standard); [D] the Gaussian sum-of-squares draw.
@@ -111,7 +111,7 @@ def sample_bandit_dataset(bandit: MultiArmedBandit, behavior, n_samples, *,
     Guarantee
     ---------
     Exactly the joint law of the statistics of N counted i.i.d. samples (module docstring);
-    tests/test_data.py checks it against the analytic moments, the enumerated pmf and
+    tests/data/test_data.py checks it against the analytic moments, the enumerated pmf and
     brute-force full sampling.
 
     References
@@ -155,7 +155,7 @@ def sample_contextual_dataset(cb: ContextualBandit, behavior, n_samples, *,
     Guarantee
     ---------
     Exactly the joint law of the statistics of N counted i.i.d. samples (module docstring);
-    tests/test_data.py checks it against the analytic moments, the enumerated pmf and
+    tests/data/test_data.py checks it against the analytic moments, the enumerated pmf and
     brute-force full sampling.
 
     References
@@ -231,7 +231,7 @@ def sample_transition_dataset(mdp, behavior_distribution, n_samples, *, rng=None
     Guarantee
     ---------
     Exactly the joint law of the statistics of N counted i.i.d. samples (module docstring);
-    tests/test_data.py checks it against the analytic moments, the enumerated pmf and
+    tests/data/test_data.py checks it against the analytic moments, the enumerated pmf and
     brute-force full sampling.
 
     References

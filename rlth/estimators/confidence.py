@@ -353,7 +353,7 @@ def ucbvi_log_term(n_states: int, n_actions: int, n_episodes: int, horizon: int,
 
 
 # ----------------------------------------------------------------------------------------------
-# numba scalars for kernels (no validation: kernels assume valid input, design.md section 7)
+# numba scalars for kernels (no validation: kernels assume valid input, docs/explanation/conventions.md section 4)
 # ----------------------------------------------------------------------------------------------
 @njit(cache=True, inline="always")
 def ucbvi_hoeffding_bonus(H, L, n):

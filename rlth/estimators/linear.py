@@ -18,7 +18,7 @@ with :math:`z = (s, a)`.  For the Bellman target :math:`y = r + V(s')`,
 :math:`\sigma^2 \equiv 1` is ordinary ridge regression (PEVI, Jin, Yang, Wang 2021, Alg. 2);
 a per-cell :math:`\sigma^2` is the variance-weighted ridge of LinPEVI-ADV+ (Xiong et al. 2023)
 and PNLSVI (Di et al. 2024) (weight ``1 / sigma^2``, i.e. ``sigma = sqrt(Var)``; see
-``shared/theory/pnlsvi_hetpevi_stepmix_v2.md`` 1.4).  The uncertainty of a prediction
+``docs/explanation/theory_notes.md``, PNLSVI 1.4).  The uncertainty of a prediction
 :math:`\phi^\top \hat w` is the elliptical norm :math:`\|\phi\|_{\Lambda^{-1}} =
 \sqrt{\phi^\top \Lambda^{-1} \phi}`.
 

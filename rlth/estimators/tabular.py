@@ -2,7 +2,7 @@ r"""Tabular estimates from sufficient statistics: empirical means and the empiri
 
 An offline dataset of i.i.d. tuples :math:`(s, a, r, s')` is summarized by its counts
 :math:`N(s, a)`, reward sums :math:`\Sigma_r(s, a) = \sum_{i : (s_i, a_i) = (s, a)} r_i` and
-next-state counts :math:`N(s, a, s')`; every estimate below reads only these (design.md
+next-state counts :math:`N(s, a, s')`; every estimate below reads only these (docs/explanation/performance.md
 section 6), so its cost does not depend on the number of samples.
 
 .. math::

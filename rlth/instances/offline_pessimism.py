@@ -1,7 +1,7 @@
 r"""Hard, N-dependent instances for offline pessimism (LCB / VI-LCB), with their data laws.
 
 A fixed instance decays exponentially once ``N >> 1/gap^2``; minimax rates are visible only on
-instances whose gap shrinks with ``N`` (notes ``theory/lcb.md`` section 4).  Every builder returns
+instances whose gap shrinks with ``N`` (docs/explanation/theory_notes.md, LCB section 4).  Every builder returns
 the exact model, the behaviour distribution ``mu`` over (state, action) pairs, the optimal policy
 and the concentrability ``C*`` of ``mu`` (closed form here; :func:`rlth.solvers.occupancy.concentrability`
 recomputes it in the experiments and tests).
@@ -11,7 +11,7 @@ lowest-index tie-break is adversarial (never a free win).
 
 Instances
 ---------
-``mab_two_point``        (notes #1 / #2) two arms, ``mu(a*) = 1/C*``: rare optimal arm when
+``mab_two_point``        (theory notes #1 / #2) two arms, ``mu(a*) = 1/C*``: rare optimal arm when
                          ``C* >= 2``, frequent when ``C* in (1, 2)``.
 ``cb_expert``            (#3) ``C* = 1``: S-1 contexts of mass ``1/N`` each.
 ``cb_ambiguous``         (#4) ``C* in (1, 2]``: S-1 contexts logged equally on both actions plus one
@@ -24,7 +24,7 @@ Instances
 Gaps.  ``least_favorable_gap`` picks, for a two-action cell, the gap that maximizes LCB's
 Gaussian-approximate expected loss ``Delta * Phi((g - Delta) / sigma)`` where ``g`` is the
 difference of the penalties at the expected counts and ``sigma`` the standard deviation of the
-difference of the empirical means [D].  It is the numerical "sup over Delta" of the notes (a
+difference of the empirical means [D].  It is the numerical "sup over Delta" of the theory notes (#2) (a
 deterministic function of N, so the instance is fixed before any data are drawn).
 
 References
@@ -112,8 +112,8 @@ def mab_two_point(c_star: float, n_samples: int, *, c: float = 0.5,
     Parameters
     ----------
     c_star : float
-        > 1.  ``C* >= 2``: the optimal arm is the rare one (notes #1, LCB's worst case);
-        ``C* in (1, 2)``: it is the frequent one (notes #2).
+        > 1.  ``C* >= 2``: the optimal arm is the rare one (theory notes #1, LCB's worst case);
+        ``C* in (1, 2)``: it is the frequent one (theory notes #2).
     n_samples : int
         N (sets the gap).
     c : float
@@ -142,7 +142,7 @@ def mab_two_point(c_star: float, n_samples: int, *, c: float = 0.5,
 
 
 def cb_expert(n_contexts: int, n_samples: int) -> OfflineInstance:
-    """Expert contextual bandit (``C* = 1``, notes #3).
+    """Expert contextual bandit (``C* = 1``, theory notes #3).
 
     ``S - 1`` contexts of mass ``1/N``, the rest on context 0; two actions with deterministic
     rewards 1 (action 1 = a*) and 0; ``mu = d_{pi*}`` (only a* is logged).  LCB that picks a* on
@@ -164,7 +164,7 @@ def cb_expert(n_contexts: int, n_samples: int) -> OfflineInstance:
 
 def cb_ambiguous(n_contexts: int, c_star: float, n_samples: int, *,
                  c: float = 2000.0) -> OfflineInstance:
-    """Contextual bandit with ``C* in (1, 2]`` mirroring the ambiguous set (notes #4).
+    """Contextual bandit with ``C* in (1, 2]`` mirroring the ambiguous set (theory notes #4).
 
     ``C* <= 2``: ``S - 1`` contexts with ``rho = (C* - 1)/(S - 1)`` and
     ``mu(s, a*) = mu(s, bad) = rho / C*``; context 0 with ``rho = 2 - C*`` logged only on a*.
@@ -210,7 +210,7 @@ def _replica_stay(gamma: float) -> float:
 
 def mdp_replicas(n_replicas: int, gamma: float, n_samples: int, *, c_star: float = 2.0,
                  kappa: float = 1.0) -> OfflineInstance:
-    """Discounted hard instance (notes #5): ``S = n_replicas + 1`` states, 2 actions.
+    """Discounted hard instance (theory notes #5): ``S = n_replicas + 1`` states, 2 actions.
 
     Replica states pay reward 1 under both actions; a* (action 1) stays with probability
     ``p + Delta``, action 0 with ``p = (4 gamma - 1)/(3 gamma)``, otherwise the chain falls into the
@@ -264,7 +264,7 @@ def mdp_replicas(n_replicas: int, gamma: float, n_samples: int, *, c_star: float
 
 
 def mdp_expert(n_states: int, gamma: float, n_samples: int) -> OfflineInstance:
-    """Expert discounted MDP (notes #6, ``C* = 1``): ``S - 2`` rare states of initial mass ``1/N``.
+    """Expert discounted MDP (theory notes #6, ``C* = 1``): ``S - 2`` rare states of initial mass ``1/N``.
 
     States ``0..S-2`` loop on themselves under a* (action 1, reward 1); action 0 (reward 0) falls
     into the absorbing 0-reward state ``S - 1``.  ``rho(0) = 1 - (S-2)/N``.  ``mu = d_{pi*} = rho``

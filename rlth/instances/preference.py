@@ -213,7 +213,7 @@ def three_rater_example(eps: float = 0.0, *, mu=None) -> PreferenceGame:
 
     Tags: the *idea* (three rater types of mass about 1/3, an equilibrium continuous in eps) is
     that of Munos et al. (2023, the three-rater example) [R]: the paper's exact population could not be checked
-    (the notes quote an equilibrium ``(1/3+eps/2, 1/3+eps/2, 1/3-eps)``, which a cyclic population
+    (docs/explanation/theory_notes.md, Nash-MD A4, quotes an equilibrium ``(1/3+eps/2, 1/3+eps/2, 1/3-eps)``, which a cyclic population
     of this form does not produce); the population and closed form here are ours [D].
 
     Parameters

@@ -1,6 +1,6 @@
 """Policies: validation and conversion between the deterministic and stochastic forms.
 
-Conventions (design.md section 2):
+Conventions (docs/explanation/conventions.md section 1):
 
 * finite horizon: deterministic ``pi[H, S]`` (int action indices) or stochastic ``pi[H, S, A]``;
 * discounted (stationary): deterministic ``pi[S]`` or stochastic ``pi[S, A]``.

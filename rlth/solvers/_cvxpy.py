@@ -2,7 +2,7 @@
 
 ``scipy.optimize.linprog(method="highs")`` is the reference oracle; cvxpy with an accurate LP
 solver is the second opinion.  SCS is refused: its first-order accuracy (~1e-4 on MDP LPs,
-~1e-5 on 50x50 games, performance.md section 5) is not usable as an oracle.
+~1e-5 on 50x50 games, docs/explanation/performance.md section 5) is not usable as an oracle.
 """
 from __future__ import annotations
 

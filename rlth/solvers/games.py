@@ -342,7 +342,7 @@ def solve_matrix_game(game_or_A, solver: str = "highs", *,
     ---------
     Minimax theorem (von Neumann 1928; LP form Dantzig 1951): the returned ``value`` lies in
     ``[min_j (x^T A)_j, max_i (A y)_i]``, an interval of width ``duality_gap`` containing
-    ``v*``.  Measured with HiGHS on 50x50 Gaussian games: gap <= 4e-13 (performance.md).
+    ``v*``.  Measured with HiGHS on 50x50 Gaussian games: gap <= 4e-13 (docs/explanation/performance.md section 5).
     HiGHS runs at its tightest tolerances (1e-10) on the payoffs shifted into
     ``[1, 1 + max A - min A]``; payoff differences near that tolerance can stay unresolved, and
     the gap then says so.

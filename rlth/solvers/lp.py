@@ -21,7 +21,7 @@ Variables :math:`V_h(s)` for :math:`h < H` (:math:`V_H = 0`):
 whose unique solution is :math:`V^*_h` (each :math:`V_h(s)` is pushed down onto its tightest
 constraint, by induction from :math:`h = H-1`).
 
-Solvers: ``scipy.optimize.linprog(method="highs")`` (default; ~1e-11 accurate, performance.md
+Solvers: ``scipy.optimize.linprog(method="highs")`` (default; ~1e-11 accurate, docs/explanation/performance.md
 section 5) or cvxpy with an accurate LP solver (``CLARABEL`` or ``HIGHS``; SCS is refused, its
 1e-4 accuracy is not an oracle).  A failed or inaccurate solve raises :class:`LPSolverError`
 instead of returning garbage (cf. OpenSpiel PR #1618); every solution carries its Bellman
@@ -47,7 +47,7 @@ from .dp import (DiscountedSolution, FiniteHorizonSolution, check_disc, check_fh
 __all__ = ["LPSolverError", "solve_lp", "solve_finite_horizon_lp", "CVXPY_SOLVERS"]
 
 #: A solution whose Bellman residual exceeds ``_ACCEPT * (1 + max|V|)`` is rejected even when
-#: the solver reports success.  [D] Clarabel reaches ~1e-8, HiGHS ~1e-11 (performance.md).
+#: the solver reports success.  [D] Clarabel reaches ~1e-8, HiGHS ~1e-11 (docs/explanation/performance.md section 5).
 _ACCEPT = 1e-6
 
 

@@ -7,8 +7,8 @@ bandits, ``[0, 1/(1-gamma)]`` for MDPs).  ``N`` is the number of i.i.d. samples,
 single-policy concentrability of the data distribution.
 
 Provenance.  [V]: the statement is in the paper text we could check (the contextual-bandit
-Theorems 4-5 and the abstract's 1/N claims, via the notes ``theory/lcb.md``).  [R]: the paper's
-statement as restated by the notes and later papers; its theorem number / exponent could not be
+Theorems 4-5 and the abstract's 1/N claims, via ``docs/explanation/theory_notes.md``).  [R]: the paper's
+statement as restated by the theory notes and later papers; its theorem number / exponent could not be
 checked against the paper text here.  [D]: our own derivation (Chernoff / Gaussian heuristics).
 
 The rates hide polylog factors (``delta = 1/N`` puts ``log N`` inside the penalty); the checks say
@@ -48,7 +48,7 @@ def mab_kl_rate(c_star: float) -> float:
 
 def nonadaptive_exponent(c_star: float, c: float) -> float:
     """Gaussian heuristic [D] for LCB's slope on the two-arm instance with a frequent optimal arm:
-    ``-1/2 - kappa`` with ``kappa = 2 c (1 - sqrt(C* - 1))^2 / C*`` (notes section 3)."""
+    ``-1/2 - kappa`` with ``kappa = 2 c (1 - sqrt(C* - 1))^2 / C*`` (docs/explanation/theory_notes.md, LCB section 3)."""
     return -0.5 - 2.0 * c * (1.0 - math.sqrt(c_star - 1.0)) ** 2 / c_star
 
 

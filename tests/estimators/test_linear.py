@@ -1,8 +1,8 @@
 """rlth.estimators.linear: Gram matrices, (weighted) ridge and elliptical norms from counts.
 
 Every count-based quantity is compared with a naive per-sample implementation on the expanded
-raw samples (explicit loops, ``np.linalg.solve`` / ``inv``) to 1e-10, and pinned to the one-hot
-closed forms of ``shared/theory/pnlsvi_hetpevi_stepmix_v2.md`` 1.6.
+raw samples (explicit loops, ``np.linalg.solve`` / ``inv``) to 1e-10, and pinned to the closed
+forms of one-hot (tabular) features, where the weighted ridge decouples per pair [D].
 """
 import numpy as np
 import pytest
@@ -105,7 +105,7 @@ def test_per_stage_inputs_equal_stagewise_fits():
 
 @given(st.integers(1, 4), st.integers(1, 3), st.floats(0.01, 10), st.integers(0, 2**31))
 def test_one_hot_features_give_the_tabular_closed_forms(S, A, lam, seed):
-    """phi = e_{sa}: ||e||_{Sigma^-1} = sqrt(v / (n + lam v)), w = Y / (n + lam v) (notes 1.6)."""
+    """phi = e_{sa}: ||e||_{Sigma^-1} = sqrt(v / (n + lam v)), w = Y / (n + lam v) [D]."""
     rng = np.random.default_rng(seed)
     phi = np.eye(S * A).reshape(S, A, S * A)
     counts = rng.integers(0, 50, size=(S, A))

@@ -18,7 +18,10 @@ bottom on a fake prefix that has nothing.
 from __future__ import annotations
 
 import ast
+import json
 import re
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -156,14 +159,25 @@ def readme_sections(build_script: Path) -> set[str]:
     return set()
 
 
+def _package_theorems() -> dict:
+    """``{id: arxiv}`` of every theorem the package and its experiments register, read in a fresh
+    interpreter: other tests register throwaway theorems (``core.*``, ``clitest.*``) in this
+    process's registry, which must not count as families."""
+    code = ("import json; from pathlib import Path; from rlth import theory; "
+            "from rlth.cli import discover; discover(Path(%r)); "
+            "print(json.dumps({t: th.arxiv for t, th in theory.all_theorems().items()}))"
+            % str(REPO / "experiments"))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def gather() -> Evidence:
     import importlib
 
-    from rlth import theory
     from rlth.cli import discover
     from rlth.theory import Theorem
 
-    theorems = {tid: th.arxiv for tid, th in theory.all_theorems().items()}
+    theorems = _package_theorems()
     theory_ids = {}
     for path in sorted((REPO / "rlth" / "theory").glob("*.py")):
         if path.name.startswith("_"):

@@ -20,7 +20,7 @@ checked against the paper text; we default to the Hoeffding form ``c = 1/2``
 Ties go to the lowest action index [D] (the paper does not specify them).
 
 The penalty is not capped, so a visited cell with ``b > 1 + r_hat`` scores below an unvisited
-one (notes, pitfall 1).  ``clipped=True`` is the *named* variant ``max(r_hat - b, -1)`` with ties
+one (docs/explanation/theory_notes.md, LCB pitfall 1).  ``clipped=True`` is the *named* variant ``max(r_hat - b, -1)`` with ties
 going to visited actions [D]; it is not the paper's algorithm.
 
 **VI-LCB** (Algorithm 3, discounted)::
@@ -38,7 +38,7 @@ going to visited actions [D]; it is not the paper's algorithm.
 An unvisited cell of fold ``t`` has ``r_t = 0`` and ``P_t`` the point mass on the state of
 lowest current value (the paper allows "any probability vector"; we take the most pessimistic
 one) [D].  ``penalty_scale`` multiplies ``b_t`` (1 = paper): with the paper constants every
-``b_t > 1`` until ``N ~ 1e9`` at ``gamma = 0.9``, so VI-LCB returns ``pi_0`` (notes, pitfall 2).
+``b_t > 1`` until ``N ~ 1e9`` at ``gamma = 0.9``, so VI-LCB returns ``pi_0`` (docs/explanation/theory_notes.md, LCB pitfall 2).
 
 References
 ----------
@@ -372,7 +372,7 @@ def vi_lcb(folds, gamma: float, *, delta=None, penalty_scale: float = 1.0,
         Default ``1 / N`` (N = total samples over folds unless ``n_samples`` is given) [R].
     penalty_scale : float, default 1 (paper)
         Multiplies ``b_t``; values below 1 are a named deviation (the paper's penalty exceeds 1
-        below ``N ~ 1e9``, notes pitfall 2).
+        below ``N ~ 1e9``, theory notes, LCB pitfall 2).
     n_samples : int, optional
         ``N`` used in ``delta = 1/N``; default the total over folds.
     return_history : bool

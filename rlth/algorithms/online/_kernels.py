@@ -3,7 +3,7 @@
 Everything here assumes validated input (the public API in :mod:`rlth.algorithms.online.runner`,
 :mod:`rlth.algorithms.online.ucbvi` and :mod:`rlth.algorithms.online.stepmix` validates once).
 
-Array conventions (design.md section 2; ``Hp``/``Hr`` = 1 for stationary models, else ``H``):
+Array conventions (docs/explanation/conventions.md section 1; ``Hp``/``Hr`` = 1 for stationary models, else ``H``):
 
 * ``P[Hp, S, A, S]``, ``R[Hr, S, A]``: the true model (compact ``P_stages``/``R_stages``);
 * agent statistics: ``n_sa[Hc, S, A]`` and ``n_sas[Hc, S, A, S]`` (``Hc = 1``: counts pooled over

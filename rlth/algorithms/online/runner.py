@@ -13,7 +13,7 @@ for EpsMix).  The runner
 4. records the pseudo-regret :math:`V^*_1 - V^{\pi_k}_1` and the constraint slack
    :math:`V^{\pi_k}_1 - (1-\alpha) V^{\pi_b}_1`, and hands the trajectory to the agent.
 
-Only expected quantities enter the regret (design.md section 4: pseudo-regret uses exact
+Only expected quantities enter the regret (docs/explanation/conventions.md section 3: pseudo-regret uses exact
 :math:`V^*`, never Monte-Carlo returns).  Rewards are never sampled: the agents of this module
 know the mean reward function (Azar et al. 2017's setting), so a trajectory is states and
 actions only.

@@ -45,7 +45,7 @@ Fidelity
 * [R] the per-step mixture form, the largest-feasible-weight rule with rho = 0 fallback, the
   EpsMix closed form, the known ``V_b`` in the threshold, UCBVI as the optimistic base, the
   violation being judged on the value of the randomized (mixture) policy for EpsMix.  The
-  paper's full text was not reachable; these follow ``shared/theory/stepmix_glow.md`` A2.
+  paper's full text was not reachable; these follow ``docs/explanation/theory_notes.md``, StepMix A2.
 * [D] the coupling bound ``(1-rho)^H V_b`` (``coupling_bound=False`` removes it: StepMix then
   stays at rho = 0 until the pessimistic value of the baseline itself clears the threshold,
   and behaves like Switch on our instances).

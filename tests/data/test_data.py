@@ -1,6 +1,6 @@
 """Tests of rlth.data: alias tables, sufficient-statistic samplers, rollouts, containers, errors.
 
-Statistical tolerances (design.md section 8).  Every statistical test (function or parametrized
+Statistical tolerances (docs/explanation/conventions.md section 5).  Every statistical test (function or parametrized
 case; the transition-convergence test counts twice) is given a total failure budget
 ALPHA_TEST = 5e-8; there are 11 of them, so a correct implementation fails the file with
 probability < 5.5e-7 -- *approximately*: the binomial tests are exact, but the chi-square

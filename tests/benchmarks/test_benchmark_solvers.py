@@ -7,7 +7,7 @@ import pytest
 
 pytest.importorskip("quantecon")
 
-SCRIPT = Path(__file__).resolve().parents[1] / "experiments" / "benchmarks" / "solvers.py"
+SCRIPT = Path(__file__).resolve().parents[2] / "experiments" / "benchmarks" / "solvers.py"
 
 
 def _load():

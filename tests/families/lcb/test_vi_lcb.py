@@ -194,7 +194,7 @@ def test_mdp_experiment_runner_gives_exact_nonnegative_losses():
     policies recomputed and evaluated exactly; losses are >= 0 and not all zero."""
     from rlth.algorithms.offline.baselines import most_played
     from rlth.solvers.dp import policy_iteration as pi_solver
-    path = Path(__file__).resolve().parent.parent / "experiments" / "lcb.py"
+    path = Path(__file__).resolve().parents[3] / "experiments" / "lcb.py"
     spec = importlib.util.spec_from_file_location("lcb_experiments_vi", path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)

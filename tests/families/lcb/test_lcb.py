@@ -320,7 +320,7 @@ def test_instance_bad_input(call, name):
 
 # ------------------------------------------------------------------------------ experiments
 def _experiments():
-    path = Path(__file__).resolve().parent.parent / "experiments" / "lcb.py"
+    path = Path(__file__).resolve().parents[3] / "experiments" / "lcb.py"
     spec = importlib.util.spec_from_file_location("lcb_experiments_under_test", path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
