@@ -108,15 +108,23 @@ class MatrixGameSolution:
         The LP optimum, clipped into the certified bracket
         ``[min_j (x^T A)_j, max_i (A y)_i]``.
     duality_gap : float
-        ``max_i (A y)_i - min_j (x^T A)_j``, recomputed from ``(A, x, y)``; ``>= 0`` up to
-        round-off (a value like ``-7e-16`` is reported as is, not clipped); bounds
-        ``|value - v*|`` and each player's loss against a best response.
+        ``max_i (A y)_i - min_j (x^T A)_j``, recomputed from ``(A, x, y)`` on the payoffs
+        shifted by ``min A`` (see :func:`matrix_game_gap`); ``>= 0`` up to round-off (a value
+        like ``-7e-16`` is reported as is, not clipped); bounds ``|value - v*|`` and each
+        player's loss against a best response.
+    payoff_range : float
+        ``max A - min A``.
+    relative_gap : float
+        ``duality_gap / payoff_range`` (``0.0`` for a constant game, whose gap is exactly 0):
+        the certificate on the game's own scale, invariant under ``A -> a A + b`` (``a > 0``).
     """
 
     x: np.ndarray
     y: np.ndarray
     value: float
     duality_gap: float
+    payoff_range: float = float("nan")
+    relative_gap: float = float("nan")
 
 
 @dataclass(frozen=True, eq=False)
@@ -135,7 +143,16 @@ class MarkovGameSolution:
         ``rho @ V[0]``.
     exploitability : float
         ``rho @ (V^{BR to pi_min}[0] - V^{BR to pi_max}[0])`` computed by exact best-response DP,
-        independently of the recursion that produced ``V``.
+        independently of the recursion that produced ``V`` (on the rewards shifted by
+        ``min R_h`` per stage, see :func:`exploitability`).
+    payoff_range : float
+        ``sum_h (max R_h - min R_h)``, a bound on the spread of the total payoff over all
+        policy pairs and start states.
+    relative_exploitability : float
+        ``exploitability / payoff_range`` (``0.0`` when every stage's rewards are constant).
+    stage_gaps : ndarray, shape (H, S)
+        Duality gap of each stage game ``Q[h, s]`` as solved (each stage LP is scaled by its own
+        payoff range, see :func:`solve_matrix_game`).
     """
 
     V: np.ndarray
@@ -144,6 +161,9 @@ class MarkovGameSolution:
     pi_min: np.ndarray
     value: float
     exploitability: float
+    payoff_range: float = float("nan")
+    relative_exploitability: float = float("nan")
+    stage_gaps: np.ndarray | None = None
 
 
 # ----------------------------------------------------------------------------- LP ingredients
@@ -244,9 +264,48 @@ def _to_simplex(p: np.ndarray, what: str) -> np.ndarray:
     return np.ascontiguousarray(p / total)
 
 
-def _gap_bracket(A: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """``(min_j (x^T A)_j, max_i (A y)_i)``: a lower and an upper bound on the value."""
-    return float(np.min(x @ A)), float(np.max(A @ y))
+def _gap_bracket(A: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
+    """``(lo, hi, gap)``: ``lo = min_j (x^T A)_j``, ``hi = max_i (A y)_i`` and ``gap = hi - lo``
+    for the normalized strategies ``x / sum x``, ``y / sum y``.
+
+    Computed on ``B = A - min A`` (entries in ``[0, range]``) and shifted back: the shift
+    cancels exactly in the gap, whose rounding error is then ``O((m + n) u range)`` whatever the
+    offset of ``A``; computed on ``A`` itself, an offset ``c`` adds ``O(n u |c|)`` (1e-6 at
+    ``c = 1e10``) and a strategy sum of ``1 +- u`` adds ``u |c|`` [D].
+    """
+    c = float(A.min())
+    B = A - c
+    lo_b = float(np.min(x @ B)) / float(x.sum())
+    hi_b = float(np.max(B @ y)) / float(y.sum())
+    return lo_b + c, hi_b + c, hi_b - lo_b
+
+
+def _payoff_range(A: np.ndarray) -> float:
+    """``max A - min A`` (halved then doubled if it overflows; ``inf`` only beyond 2 * 1.8e308)."""
+    hi, lo = float(A.max()), float(A.min())
+    r = hi - lo
+    return r if np.isfinite(r) else 2.0 * (hi / 2 - lo / 2)
+
+
+def _relative(gap: float, scale: float) -> float:
+    """``gap / scale``; a zero scale (constant payoffs) has relative gap 0 when the gap is 0."""
+    if scale > 0.0:
+        return gap / scale
+    return 0.0 if gap == 0.0 else float("inf")
+
+
+def _scaled(A: np.ndarray) -> tuple[np.ndarray, float, float]:
+    """``(A_s, lo, r)`` with ``A_s = 1 + (A - lo) / r`` in ``[1, 2]``, ``lo = min A``,
+    ``r = max A - min A > 0``; a game value ``v_s`` of ``A_s`` is ``lo + r (v_s - 1)`` for
+    ``A`` (an affine map with positive slope keeps the equilibria).  Halves are used when
+    ``max A - min A`` overflows.
+    """
+    lo, hi = float(A.min()), float(A.max())
+    r = hi - lo
+    if np.isfinite(r):
+        return 1.0 + (A - lo) / r, lo, r
+    r2 = hi / 2 - lo / 2
+    return 1.0 + (A / 2 - lo / 2) / r2, lo, 2.0 * r2
 
 
 def _solve_trivial(A: np.ndarray):
@@ -267,18 +326,21 @@ def _solve_trivial(A: np.ndarray):
 #: HiGHS primal and dual feasibility tolerances for the minimax LP: the smallest HiGHS accepts.
 #: At its default (1e-7) a vertex whose value is up to ~1e-7 below the optimum counts as optimal:
 #: payoffs that differ by less than that (e.g. 0 and 2**-24) came back with a duality gap of
-#: 6e-8.  HiGHS also treats constraint entries up to 1e-9 in size as 0 (``small_matrix_value``),
-#: so ``_solve_highs`` shifts the payoffs into ``[1, 1 + max A - min A]`` (a constant shift
-#: changes neither the equilibria nor the gap, only the value, shifted back).  When HiGHS cannot
-#: reach these tolerances (model status "unknown", seen on rare near-degenerate games) the LP is
-#: solved again with its defaults.  The duality gap always reports what was reached.
+#: 6e-8.  These tolerances are absolute, and HiGHS treats constraint entries up to 1e-9 in size
+#: as 0 (``small_matrix_value``), so both LP routes solve the game mapped into ``[1, 2]`` by
+#: :func:`_scaled` (``A -> 1 + (A - min A) / (max A - min A)``; a positive affine map keeps the
+#: equilibria, and the value is mapped back): a game with payoffs of size 1e-9, or offset by
+#: 1e10, is then solved as accurately as one with payoffs in ``[0, 1]`` (before: relative gaps
+#: of 0.1 and a ``RuntimeError`` respectively).  When HiGHS cannot reach these tolerances
+#: (model status "unknown", seen on rare near-degenerate games) the LP is solved again with its
+#: defaults.  The duality gap always reports what was reached.
 _HIGHS_TOL = 1e-10
 
 
 def _solve_highs(A: np.ndarray):
+    """The minimax LP of ``A`` already mapped into ``[1, 2]`` (see :func:`_scaled`)."""
     m = A.shape[0]
-    shift = 1.0 - float(A.min())       # payoffs in [1, 1 + max - min]: see _HIGHS_TOL
-    A_ub, b_ub = minimax_inequalities(A + shift)
+    A_ub, b_ub = minimax_inequalities(A)
     A_eq, b_eq = minimax_equality(m)
     lp = dict(A_ub=A_ub, b_ub=b_ub, A_eq=A_eq, b_eq=b_eq, bounds=minimax_bounds(m),
               method="highs")
@@ -292,7 +354,7 @@ def _solve_highs(A: np.ndarray):
                            f"(status {res.status}: {res.message})")
     x = res.x[:m]
     y = -np.asarray(res.ineqlin.marginals)   # dual multipliers of A^T x >= v
-    return x, y, float(res.x[-1]) - shift
+    return x, y, float(res.x[-1])
 
 
 def _solve_cvxpy(A: np.ndarray, cvxpy_solver: str):
@@ -343,9 +405,11 @@ def solve_matrix_game(game_or_A, solver: str = "highs", *,
     Minimax theorem (von Neumann 1928; LP form Dantzig 1951): the returned ``value`` lies in
     ``[min_j (x^T A)_j, max_i (A y)_i]``, an interval of width ``duality_gap`` containing
     ``v*``.  Measured with HiGHS on 50x50 Gaussian games: gap <= 4e-13 (docs/explanation/performance.md section 5).
-    HiGHS runs at its tightest tolerances (1e-10) on the payoffs shifted into
-    ``[1, 1 + max A - min A]``; payoff differences near that tolerance can stay unresolved, and
-    the gap then says so.
+    Both routes solve the LP of the payoffs mapped into ``[1, 2]`` (``1 + (A - min A) /
+    (max A - min A)``) and map the value back, so ``relative_gap = duality_gap / (max A - min
+    A)`` does not depend on the payoffs' scale or offset (measured <= 1e-12 on random 5x6 games
+    of scale 1e-9 or offset 1e10, HiGHS); HiGHS runs at its tightest tolerances (1e-10) on
+    that LP.  A constant game is solved in closed form (pure strategies 0, gap exactly 0).
 
     Examples
     --------
@@ -355,18 +419,22 @@ def solve_matrix_game(game_or_A, solver: str = "highs", *,
     """
     A = _payoff_matrix(game_or_A)
     cvxpy_solver = check_lp_solver(solver, cvxpy_solver)
-    if min(A.shape) == 1:
+    if min(A.shape) == 1 or A.max() == A.min():    # closed form (a constant game: pure 0, 0)
         x, y, v = _solve_trivial(A)
-    elif solver == "highs":
-        x, y, v = _solve_highs(A)
     else:
-        x, y, v = _solve_cvxpy(A, cvxpy_solver)
+        A_s, shift, scale = _scaled(A)
+        if solver == "highs":
+            x, y, v = _solve_highs(A_s)
+        else:
+            x, y, v = _solve_cvxpy(A_s, cvxpy_solver)
+        v = shift + scale * (v - 1.0)
     x = _to_simplex(x, "row strategy x")
     y = _to_simplex(y, "column strategy y (dual)")
-    lo, hi = _gap_bracket(A, x, y)
+    lo, hi, gap = _gap_bracket(A, x, y)
+    r = _payoff_range(A)
     freeze(x, y)
     return MatrixGameSolution(x=x, y=y, value=float(min(max(v, lo), hi)),
-                              duality_gap=hi - lo)
+                              duality_gap=gap, payoff_range=r, relative_gap=_relative(gap, r))
 
 
 def matrix_game_gap(A, x, y) -> float:
@@ -384,7 +452,9 @@ def matrix_game_gap(A, x, y) -> float:
     -------
     float
         ``>= 0`` (up to round-off), zero iff ``(x, y)`` is a Nash equilibrium; the sum of both
-        players' losses against a best response.
+        players' losses against a best response.  Computed for ``x / sum x`` and ``y / sum y``
+        on ``A - min A`` (the shift cancels), so that an offset of the payoffs (1e10, say) adds
+        no rounding error; divide by ``max A - min A`` for the gap on the game's scale.
 
     Examples
     --------
@@ -397,8 +467,7 @@ def matrix_game_gap(A, x, y) -> float:
     y = as_float_array("y", y, shape=(n,))
     check_distribution("x", x)
     check_distribution("y", y)
-    lo, hi = _gap_bracket(A, x, y)
-    return hi - lo
+    return _gap_bracket(A, x, y)[2]
 
 
 # ----------------------------------------------------------------------------- Markov games
@@ -427,16 +496,36 @@ def _as_policy(game: MarkovGame, is_matrix: bool, pi, n_actions: int, name: str)
     return as_stochastic_policy(pi, game.n_states, n_actions, horizon=game.horizon, name=name)
 
 
-def _stage_matrices(game: MarkovGame, h: int, V_next: np.ndarray) -> np.ndarray:
-    """``Q_h[s, a, b] = R_h[s, a, b] + sum_t P_h[s, a, b, t] V_{h+1}[t]``."""
-    return game.R[h] + game.P[h] @ V_next
+def _stage_matrices(game: MarkovGame, h: int, V_next: np.ndarray, R=None) -> np.ndarray:
+    """``Q_h[s, a, b] = R_h[s, a, b] + sum_t P_h[s, a, b, t] V_{h+1}[t]`` (``R`` defaults to
+    ``game.R``)."""
+    return (game.R if R is None else R)[h] + game.P[h] @ V_next
 
 
-def _best_response(game: MarkovGame, pi: np.ndarray, player: str) -> np.ndarray:
+def _shifted_rewards(game: MarkovGame) -> tuple[np.ndarray, np.ndarray]:
+    """``(R - c_h, c)`` with ``c_h = min R_h``: stage rewards in ``[0, max R_h - min R_h]``.
+
+    Rows of ``P`` and of the policies sum to 1, so shifting stage ``h`` by ``c_h`` shifts every
+    value at stage ``h`` by ``C_h = sum_{t >= h} c_t`` and cancels in differences of values
+    (exploitability) and in the stage games' equilibria.  Computing on the shifted rewards keeps
+    the rounding error of ``P_h V_{h+1}`` at ``O(S u H range)`` instead of ``O(S u H |offset|)``
+    (an offset of 1e10 would otherwise perturb the stage games by ~1e-5) [D].
+    """
+    c = game.R.reshape(game.horizon, -1).min(axis=1)
+    return game.R - c[:, None, None, None], c
+
+
+def _markov_payoff_range(game: MarkovGame) -> float:
+    """``sum_h (max R_h - min R_h)``: bounds the spread of the total payoff."""
+    R = game.R.reshape(game.horizon, -1)
+    return float(np.sum(R.max(axis=1) - R.min(axis=1)))
+
+
+def _best_response(game: MarkovGame, pi: np.ndarray, player: str, R=None) -> np.ndarray:
     H, S = game.horizon, game.n_states
     V = np.zeros((H + 1, S))
     for h in range(H - 1, -1, -1):
-        G = _stage_matrices(game, h, V[h + 1])
+        G = _stage_matrices(game, h, V[h + 1], R)
         if player == "max":   # pi is the min player's policy [H, S, B]
             V[h] = np.einsum("sab,sb->sa", G, pi[h]).max(axis=1)
         else:                 # pi is the max player's policy [H, S, A]
@@ -529,6 +618,11 @@ def exploitability(game, pi_max, pi_min) -> float:
         ``>= 0`` up to round-off (~1e-15; not clipped), zero iff ``(pi_max, pi_min)`` is a Nash
         equilibrium from ``rho``.  For a matrix game it equals :func:`matrix_game_gap`.
 
+    Both best responses are computed on the rewards shifted by ``min R_h`` per stage (the shift
+    cancels in the difference), so an offset of the rewards adds no rounding error; divide by
+    ``sum_h (max R_h - min R_h)`` for the gap on the game's scale
+    (``MarkovGameSolution.relative_exploitability``).
+
     Guarantee
     ---------
     ``V^{dagger,nu}_0 >= V^{mu,nu}_0 >= V^{mu,dagger}_0`` pointwise and ``V^{dagger,nu}_0 >= V*_0
@@ -543,8 +637,12 @@ def exploitability(game, pi_max, pi_min) -> float:
     game, is_matrix = _as_markov_game(game)
     mu = _as_policy(game, is_matrix, pi_max, game.n_actions_max, "pi_max")
     nu = _as_policy(game, is_matrix, pi_min, game.n_actions_min, "pi_min")
-    upper = _best_response(game, nu, "max")[0]
-    lower = _best_response(game, mu, "min")[0]
+    return _exploitability(game, mu, nu, _shifted_rewards(game)[0])
+
+
+def _exploitability(game: MarkovGame, mu, nu, R_shifted) -> float:
+    upper = _best_response(game, nu, "max", R_shifted)[0]
+    lower = _best_response(game, mu, "min", R_shifted)[0]
     return float(game.rho @ (upper - lower))
 
 
@@ -575,9 +673,14 @@ def solve_markov_game(game: MarkovGame, solver: str = "highs", *,
     Guarantee
     ---------
     Shapley (1953): ``V_h(s) = val(Q_h(s))`` is the Nash value and the stage equilibria form a
-    Nash equilibrium.  Each stage value is off by at most its duality gap ``g``, so
-    ``|V_0 - V*_0| <= H max g``; the returned ``exploitability`` certifies the policy pair
-    directly (measured <= 1e-12 on random games).
+    Nash equilibrium.  Each stage value is off by at most its duality gap ``g``
+    (``stage_gaps``), so ``|V_0 - V*_0| <= H max g``; the returned ``exploitability`` certifies
+    the policy pair directly (measured <= 1e-12 on random games), and
+    ``relative_exploitability`` puts it on the scale ``sum_h (max R_h - min R_h)`` of the game.
+    The recursion runs on the rewards shifted by ``min R_h`` per stage (the shift is added back
+    to ``V`` and ``Q``), and each stage LP is scaled by its own payoff range
+    (:func:`solve_matrix_game`), so rewards of size 1e-9 or offset by 1e10 are solved as
+    accurately, relative to their range, as rewards in ``[-1, 1]``.
 
     Examples
     --------
@@ -589,19 +692,28 @@ def solve_markov_game(game: MarkovGame, solver: str = "highs", *,
     check_instance("game", game, MarkovGame, hint="use solve_matrix_game for a MatrixGame")
     cvxpy_solver = check_lp_solver(solver, cvxpy_solver)
     H, S, A, B = game.horizon, game.n_states, game.n_actions_max, game.n_actions_min
-    V = np.zeros((H + 1, S))
+    R_s, c = _shifted_rewards(game)
+    C = np.zeros(H + 1)                       # C[h] = sum_{t >= h} c_t: V = V_s + C[h]
+    C[:H] = np.cumsum(c[::-1])[::-1]
+    V = np.zeros((H + 1, S))                  # values of the shifted game first
     Q = np.zeros((H, S, A, B))
     pi_max = np.zeros((H, S, A))
     pi_min = np.zeros((H, S, B))
+    stage_gaps = np.zeros((H, S))
     for h in range(H - 1, -1, -1):
-        Q[h] = _stage_matrices(game, h, V[h + 1])
+        Q[h] = _stage_matrices(game, h, V[h + 1], R_s)
         for s in range(S):
             sol = solve_matrix_game(Q[h, s], solver, cvxpy_solver=cvxpy_solver)
             V[h, s] = sol.value
             pi_max[h, s] = sol.x
             pi_min[h, s] = sol.y
-    gap = float(game.rho @ (_best_response(game, pi_min, "max")[0]
-                            - _best_response(game, pi_max, "min")[0]))
-    freeze(V, Q, pi_max, pi_min)
+            stage_gaps[h, s] = sol.duality_gap
+    gap = _exploitability(game, pi_max, pi_min, R_s)
+    V += C[:, None]
+    Q += C[:H, None, None, None]
+    r = _markov_payoff_range(game)
+    freeze(V, Q, pi_max, pi_min, stage_gaps)
     return MarkovGameSolution(V=V, Q=Q, pi_max=pi_max, pi_min=pi_min,
-                              value=float(game.rho @ V[0]), exploitability=gap)
+                              value=float(game.rho @ V[0]), exploitability=gap,
+                              payoff_range=r, relative_exploitability=_relative(gap, r),
+                              stage_gaps=stage_gaps)

@@ -369,7 +369,8 @@ def test_policy_iteration_exact_vs_brute_force(mdp):
     scale = 1.0 / (1.0 - mdp.gamma)
     np.testing.assert_allclose(sol.V, v_star, atol=1e-11 * scale, rtol=0)
     assert_bellman_optimal(mdp, sol, atol=1e-11 * scale)
-    assert sol.error_bound == pytest.approx(sol.bellman_residual / (1 - mdp.gamma))
+    rho = dp.backup_rounding(mdp, sol.V, sol.bellman_residual)
+    assert sol.error_bound == (sol.bellman_residual + rho) / (1 - mdp.gamma)
     assert sol.bellman_residual <= 1e-12 * scale
 
 
@@ -698,3 +699,128 @@ def test_certificate_kernel_edges(S, A, H):
 def test_strategies_reach_corner_cases(condition):
     from hypothesis import find
     find(finite_horizon_mdps(), condition, settings=settings(max_examples=2000, database=None))
+
+
+# ----------------------------------------------------------------------------- costs (negative rewards)
+
+def _cost_models():
+    """Cost models (rewards in [-1, 0], all strictly negative): any max/argmax that starts from
+    0 instead of -inf returns V = 0 on them.  Stationary P, so the speculative path speculates;
+    stage-dependent and stationary R."""
+    out = []
+    for seed, stat_R in [(0, True), (2, False), (2, True)]:
+        base = random_mdp(3, 2, horizon=6, stationary=stat_R, rng=seed)
+        P = base.P[0]                                     # stationary P
+        R = -(0.05 + 0.95 * (base.R if not stat_R else base.R[0]))      # in [-1, -0.05]
+        out.append(FiniteHorizonMDP(P, R, rho=base.rho, horizon=6, reward_range=(-1.0, 0.0)))
+    return out
+
+
+@pytest.mark.parametrize("path", ["numba", "blas", "speculative"])
+@pytest.mark.parametrize("k", range(3))
+def test_cost_model_on_every_path_equals_brute_force(monkeypatch, path, k):
+    """Issue 17: a max/argmax kernel starting from 0 went unnoticed on the large-model and
+    speculative paths because no test solved a model with negative rewards there."""
+    mdp = _cost_models()[k]
+    calls = []
+    real = _backward.speculative_stages
+    monkeypatch.setattr(_backward, "speculative_stages",
+                        lambda *a: calls.append(1) or real(*a))
+    monkeypatch.setattr(_backward, "SPEC_FIRST_BLOCK", 2)
+    with dispatch(path):
+        sol = backward_induction(mdp)
+    if path == "speculative":
+        assert calls, "the speculative path did not speculate"
+    Vall = brute_force_fh(mdp)                  # 2**18 policies of a 3-state, 6-stage model
+    np.testing.assert_allclose(sol.V[0], Vall.max(axis=0), atol=ATOL, rtol=0)
+    assert np.all(sol.V[:-1] < 0)               # every stage pays a strictly negative reward
+    np.testing.assert_allclose(sol.V, solve_finite_horizon_lp(mdp).V, atol=1e-8, rtol=0)
+    np.testing.assert_array_equal(sol.pi, np.argmax(sol.Q, axis=-1))
+    assert sol.bellman_residual <= ATOL
+
+
+@pytest.mark.parametrize("path", ["numba", "blas"])
+def test_cost_model_value_iteration_on_both_paths(path):
+    base = random_mdp(4, 3, gamma=0.9, rng=4)
+    mdp = DiscountedMDP(base.P, -(0.05 + 0.95 * base.R), 0.9, reward_range=(-1.0, 0.0))
+    with dispatch(path):
+        vi = value_iteration(mdp, tol=1e-10)
+    ref = brute_force_disc(mdp).max(axis=0)
+    assert np.all(ref < 0)
+    np.testing.assert_allclose(vi.V, ref, atol=1e-10, rtol=0)
+    np.testing.assert_allclose(policy_iteration(mdp).V, ref, atol=1e-12, rtol=0)
+
+
+# ----------------------------------------------------------------------------- PI on near-ties
+
+def _near_tie_instance(eps_rel, gamma=0.9):
+    """Five states; in states 0-2 two actions reach the same absorbing states with rewards
+    that tie exactly (state 0), differ by eps_rel relative (state 1: action 1 better; state 2:
+    action 0 better), and action 2 of every state is strictly worse.  States 3 and 4 are
+    absorbing.  Q* of the two tied actions agrees to within round-off, so PI must terminate
+    and keep its incumbent where nothing beats it by more than its tolerance."""
+    S, A = 5, 3
+    P = np.zeros((S, A, S))
+    R = np.zeros((S, A))
+    third = 1.0 / 3.0
+    for s in range(3):
+        P[s, 0, 3], P[s, 0, 4] = third, 1 - third            # the same mix two ways
+        P[s, 1, 4], P[s, 1, 3] = 1 - third, third
+        P[s, 2, 3] = 1.0
+        R[s, :2] = 0.7
+        R[s, 2] = 0.1
+    R[1, 1] = 0.7 * (1 + eps_rel)
+    R[2, 0] = 0.7 * (1 + eps_rel)
+    P[3, :, 3] = P[4, :, 4] = 1.0
+    R[3] = 0.3
+    R[4] = 0.9
+    return DiscountedMDP(P, R, gamma)
+
+
+@pytest.mark.parametrize("eps_rel", [0.0, 1e-16, 4e-16, 1e-15, 1e-14, 1e-12, 1e-9])
+def test_policy_iteration_terminates_and_keeps_actions_on_near_ties(eps_rel):
+    """Issue 17: PI without its round-off tolerance cycled to max_iter on near-ties (4 of 300
+    random MDPs).  Exact ties and ties to within a few ulps: PI stops after a few steps (the
+    initial policy is already optimal up to the ties), keeps its incumbent action where no
+    action beats it by more than 64 eps (1 + |Q|), and switches where one does."""
+    mdp = _near_tie_instance(eps_rel)
+    sol = policy_iteration(mdp, max_iter=50)
+    assert sol.n_iter <= 3
+    idx = np.arange(mdp.n_states)
+    qmax = sol.Q.max(axis=1)
+    tol = 64 * np.finfo(float).eps * (1 + np.abs(qmax))
+    assert np.all(sol.Q[idx, sol.pi] >= qmax - tol)           # documented contract
+    assert np.all(sol.pi[:3] != 2)                            # the strictly worse action: never
+    V_star = brute_force_disc(mdp).max(axis=0)
+    np.testing.assert_allclose(sol.V, V_star, atol=1e-13, rtol=0)
+    # the initial policy takes the lowest-index maximizer of one backup of max_a R: state 0 and
+    # state 2 start (and stay) on action 0; state 1 switches to action 1 only if its advantage
+    # exceeds the tolerance
+    assert sol.pi[0] == 0 and sol.pi[2] == 0
+    adv = 0.7 * eps_rel
+    if adv > 64 * np.finfo(float).eps * (1 + qmax[1]) * 4:
+        assert sol.pi[1] == 1
+    # repeated runs give the same answer (no dependence on a cycle's phase)
+    again = policy_iteration(mdp, max_iter=50)
+    np.testing.assert_array_equal(again.pi, sol.pi)
+    assert again.n_iter == sol.n_iter
+
+
+def test_policy_iteration_stops_on_ties_to_rounding():
+    """Constant rewards: every policy is optimal (V* = c / (1 - gamma) in every state), so every
+    Q*(s, a) ties exactly, and the computed Q differ only by the round-off of the linear solve,
+    which changes with the policy.  PI without its round-off tolerance switches on that noise
+    and cycled to max_iter on 6 of these 100 MDPs (measured with the tolerance set to 0); with
+    it, the initial policy is kept and PI stops after one evaluation."""
+    rng = np.random.default_rng(3)
+    for _ in range(100):
+        S, A = int(rng.integers(2, 9)), int(rng.integers(2, 4))
+        base = random_mdp(S, A, gamma=float(rng.uniform(0.5, 0.999)), rng=rng)
+        c = float(rng.uniform(0.1, 1.0))
+        mdp = DiscountedMDP(base.P, np.full((S, A), c), base.gamma)
+        sol = policy_iteration(mdp, max_iter=50)
+        assert sol.n_iter == 1
+        initial = np.argmax(dp._disc_backup(mdp, mdp.R.max(axis=1)), axis=1)
+        np.testing.assert_array_equal(sol.pi, initial)          # the incumbent is kept
+        np.testing.assert_allclose(sol.V, c / (1 - mdp.gamma), rtol=1e-13)
+        assert sol.error_bound >= np.max(np.abs(sol.V - c / (1 - mdp.gamma)))

@@ -666,3 +666,80 @@ def test_dominated_kind_always_has_a_dominated_row_and_column(A):
     slack = 1e-14 * _scale(A)
     assert sol.x[-1] * np.min(A[0] - A[-1]) <= sol.duality_gap + slack
     assert sol.y[-1] * np.min(A[:, -1] - A[:, 0]) <= sol.duality_gap + slack
+
+
+# ----------------------------------------------------------------------------- badly scaled payoffs
+
+@pytest.mark.parametrize("solver", ["highs", "cvxpy"])
+@pytest.mark.parametrize("scale,offset", [(1e-9, 0.0), (1e-9, 1.0), (1.0, 1e10), (1e-6, -1e4),
+                                          (1e6, 0.0), (1.0, 0.0)])
+def test_badly_scaled_games_are_solved_relative_to_their_range(solver, scale, offset):
+    """Issue 17 item 4: entries ~1e-9 gave a duality gap of 10-60% of the payoff range and an
+    offset of 1e10 a gap of 1e-6 of it (or a RuntimeError).  The LP is solved on the payoffs
+    mapped into [1, 2] and the gap recomputed on A - min A: gap / range <= 1e-9 whatever the
+    scale and offset (cvxpy/Clarabel, an interior-point second opinion: <= 1e-7)."""
+    rng = np.random.default_rng(17)
+    tol = 1e-9 if solver == "highs" else 1e-7
+    for _ in range(8 if solver == "highs" else 3):
+        m, n = rng.integers(2, 7, size=2)
+        B = rng.standard_normal((m, n))
+        A = B * scale + offset
+        sol = solve_matrix_game(A, solver)
+        r = float(A.max() - A.min())
+        assert sol.payoff_range == r
+        assert sol.relative_gap == sol.duality_gap / r
+        assert -1e-12 <= sol.relative_gap <= tol
+        assert matrix_game_gap(A, sol.x, sol.y) == sol.duality_gap
+        # the same value as the well-scaled game, mapped back (the value is a float near the
+        # offset: it carries a rounding error u * max|A|, relative u * max|A| / r)
+        ref = solve_matrix_game((A - A.min()) / r)
+        ulp = np.finfo(float).eps * float(np.max(np.abs(A))) / r
+        assert (sol.value - A.min()) / r == pytest.approx(ref.value, abs=10 * tol + 4 * ulp)
+
+
+def test_badly_scaled_markov_games_have_small_relative_exploitability():
+    """Issue 17 item 4 for Markov games: rewards of size 1e-9 gave an exploitability of 99% of
+    the payoff range; an offset of 1e10 perturbs every stage game by ~1e-5 unless the recursion
+    runs on shifted rewards."""
+    base = random_markov_game(3, 3, 2, horizon=4, rng=5)
+    ref = solve_markov_game(base)
+    for scale, offset in [(1e-9, 0.0), (1.0, 1e10), (1e-9, 1.0)]:
+        R = base.R * scale + offset
+        game = MarkovGame(base.P, R, rho=base.rho, horizon=4,
+                          reward_range=(float(R.min()), float(R.max())))
+        sol = solve_markov_game(game)
+        Rh = R.reshape(4, -1)
+        r = float(np.sum(Rh.max(axis=1) - Rh.min(axis=1)))
+        assert sol.payoff_range == r
+        assert sol.relative_exploitability == sol.exploitability / r
+        assert -1e-12 <= sol.relative_exploitability <= 1e-9
+        assert exploitability(game, sol.pi_max, sol.pi_min) == sol.exploitability
+        assert sol.stage_gaps.shape == (4, 3) and np.all(sol.stage_gaps <= 1e-9 * r)
+        # the same equilibrium values as the unit-scale game, up to the affine map (V is a
+        # float near the accumulated offset: rounding u * max|V|)
+        C = np.concatenate([np.cumsum(np.full(4, offset))[::-1], [0.0]])
+        ulp = np.finfo(float).eps * float(np.max(np.abs(sol.V))) / scale
+        np.testing.assert_allclose((sol.V - C[:, None]) / scale, ref.V, atol=1e-8 + 8 * ulp,
+                                   rtol=0)
+
+
+@pytest.mark.parametrize("solver", ["highs", "cvxpy"])
+@pytest.mark.parametrize("c", [0.25, -3e-9, 1e10])
+def test_constant_game_is_exact(solver, c):
+    sol = solve_matrix_game(np.full((3, 4), c), solver)
+    assert sol.value == c and sol.duality_gap == 0.0
+    assert sol.payoff_range == 0.0 and sol.relative_gap == 0.0
+    _assert_simplex(sol.x, 3)
+    _assert_simplex(sol.y, 4)
+    game = MarkovGame(np.full((2, 1, 2, 2, 1), 1.0), np.full((2, 1, 2, 2), c), horizon=2,
+                      reward_range=(min(c, 0), max(c, 0)))
+    msol = solve_markov_game(game, solver)
+    assert msol.exploitability == 0.0 and msol.relative_exploitability == 0.0
+    assert msol.value == pytest.approx(2 * c, rel=1e-15)
+
+
+@pytest.mark.parametrize("a", [-0.3, 1e-300, 1e10])
+def test_one_by_one_relative_gap(a):
+    sol = solve_matrix_game([[a]])
+    assert sol.value == a and sol.duality_gap == 0.0
+    assert sol.payoff_range == 0.0 and sol.relative_gap == 0.0

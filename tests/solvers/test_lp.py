@@ -5,7 +5,7 @@ from hypothesis import given, settings
 
 from rlth.instances import puterman_two_state, random_mdp
 from rlth.solvers import lp as lp_mod
-from rlth.solvers.dp import backward_induction, policy_iteration
+from rlth.solvers.dp import backup_rounding, backward_induction, policy_iteration
 from rlth.solvers.lp import LPSolverError, solve_finite_horizon_lp, solve_lp
 from rlth.testing.mdp import assert_bellman_optimal, discounted_mdps, finite_horizon_mdps
 
@@ -17,7 +17,8 @@ def test_discounted_lp_equals_policy_iteration(mdp):
     scale = 1.0 / (1.0 - mdp.gamma)
     np.testing.assert_allclose(sol.V, ref.V, atol=1e-8 * scale, rtol=0)
     assert sol.value == pytest.approx(ref.value, abs=1e-8 * scale)
-    assert sol.error_bound == pytest.approx(sol.bellman_residual / (1 - mdp.gamma))
+    rho = backup_rounding(mdp, sol.V, sol.bellman_residual)
+    assert sol.error_bound == (sol.bellman_residual + rho) / (1 - mdp.gamma)
     assert_bellman_optimal(mdp, sol, atol=1e-8 * scale)
 
 
