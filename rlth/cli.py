@@ -6,11 +6,14 @@ there (not starting with ``_``) is a *family* defining ``EXPERIMENT`` or ``EXPER
 ``NAME`` on the command line is a family (every experiment of the file) or one experiment's name.
 
 Exit status: 0 success; 1 a check FAILed or an experiment raised / failed to load; 2 bad usage
-(unknown experiment, profile or backend; the message names the argument).
+(unknown experiment, profile or backend; no experiment found; a results or figures directory that
+is a file or cannot be created or written; ``--scheduler`` without ``--backend dask`` or a
+scheduler that cannot be reached): a one-line message naming the option.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import inspect
 import os
 import sys
@@ -184,8 +187,80 @@ def _table(header, rows) -> str:
 
 
 def _sweep_kwargs(args) -> dict:
-    return dict(backend=args.backend, workers=args.workers, scheduler=args.scheduler,
+    return dict(backend=args.backend, workers=args.workers,
+                scheduler=getattr(args, "client", None) or args.scheduler,
                 store_dir=args.store_dir, progress=not args.no_progress, fresh=args.fresh)
+
+
+def _dir_option(args, option: str, env: str, default: str) -> str:
+    if getattr(args, option.lstrip("-").replace("-", "_"), None) is not None:
+        return option
+    if os.environ.get(env):
+        return f"{option} (from ${env})"
+    return f"{option} (default {default})"
+
+
+def _check_writable_dir(path: Path, option: str) -> None:
+    """``path`` exists as a writable directory (created if missing), else :class:`UsageError`."""
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"{option}: {path} is a file, not a directory")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"{option}: cannot create the directory {path} "
+                         f"({exc.strerror or type(exc).__name__})") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise UsageError(f"{option}: the directory {path} is not writable")
+
+
+def _check_dirs(args, *, store_write: bool, figures: bool) -> None:
+    """Fail early, naming the option, on a results / figures directory that cannot be used."""
+    from .plotting import figures_dir
+    from .store import store_dir
+    sdir = store_dir(args.store_dir)
+    s_opt = _dir_option(args, "--store-dir", "RLTH_RESULTS_DIR", "./.rlth_results")
+    if store_write:
+        _check_writable_dir(sdir, s_opt)
+    elif sdir.exists() and not sdir.is_dir():
+        raise UsageError(f"{s_opt}: {sdir} is a file, not a directory")
+    if figures and not getattr(args, "no_figures", False):
+        fdir = Path(args.figures_dir) if args.figures_dir else figures_dir(args.profile)
+        _check_writable_dir(fdir, _dir_option(args, "--figures-dir", "RLTH_FIGURES_DIR",
+                                              "paper_figures/"))
+
+
+@contextlib.contextmanager
+def _sweep_context(args):
+    """Check the sweep options; connect to ``--scheduler`` once (short timeout) for all sweeps."""
+    if args.scheduler is not None and args.backend != "dask":
+        raise UsageError(f"--scheduler: only used with --backend dask (got --backend "
+                         f"{args.backend})")
+    if args.scheduler is None:
+        yield
+        return
+    from .sweep import DASK_CONNECT_TIMEOUT
+    try:
+        from distributed import Client
+    except ImportError:  # pragma: no cover
+        raise UsageError("--backend: 'dask' needs dask.distributed "
+                         "(pip install 'rlth[dask]')") from None
+    try:
+        client = Client(args.scheduler, timeout=DASK_CONNECT_TIMEOUT)
+    except Exception as exc:
+        raise UsageError(f"--scheduler: cannot connect to the dask scheduler {args.scheduler!r} "
+                         f"within {DASK_CONNECT_TIMEOUT} s ({type(exc).__name__}: "
+                         f"{_clip(exc, 120)})") from None
+    args.client = client
+    try:
+        yield
+    finally:
+        args.client = None
+        client.close()
+
+
+def _no_experiments(reg) -> UsageError:
+    return UsageError(f"NAME: no experiments found in {reg.directory} (set "
+                      f"RLTH_EXPERIMENTS_DIR to a directory of experiment files)")
 
 
 def _cmd_run(args) -> int:
@@ -193,11 +268,13 @@ def _cmd_run(args) -> int:
     reg = discover()
     exps = resolve(args.names, reg)
     _check_profile(exps, args.profile)
-    for e in exps:
-        t0 = time.perf_counter()
-        recs = run_experiment(e, args.profile, **_sweep_kwargs(args))
-        print(f"{e.name} [{args.profile}]: {len(recs)} records "
-              f"({time.perf_counter() - t0:.1f} s)")
+    _check_dirs(args, store_write=True, figures=False)
+    with _sweep_context(args):
+        for e in exps:
+            t0 = time.perf_counter()
+            recs = run_experiment(e, args.profile, **_sweep_kwargs(args))
+            print(f"{e.name} [{args.profile}]: {len(recs)} records "
+                  f"({time.perf_counter() - t0:.1f} s)")
     return 0
 
 
@@ -214,6 +291,12 @@ def _run_checks(exps, args, *, registry_errors=None) -> int:
     An exception in one sweep, check or figure gives an ERROR row (exit status 1) and the rest
     still runs.
     """
+    _check_dirs(args, store_write=True, figures=True)
+    with _sweep_context(args):
+        return _run_checks_connected(exps, args, registry_errors)
+
+
+def _run_checks_connected(exps, args, registry_errors):
     from .plotting import figures_dir, plot_figure
     from .rates import evaluate_check, format_table, write_verdicts_csv
     from .sweep import run_experiment
@@ -271,6 +354,8 @@ def _run_checks(exps, args, *, registry_errors=None) -> int:
 def _cmd_check(args) -> int:
     reg = discover()
     exps = resolve(args.names, reg)
+    if not exps and not reg.errors:
+        raise _no_experiments(reg)
     _check_profile(exps, args.profile)
     return _run_checks(exps, args, registry_errors=None if args.names else reg.errors)
 
@@ -280,7 +365,10 @@ def _cmd_figures(args) -> int:
     from .sweep import load_records
     reg = discover()
     exps = resolve(args.names, reg)
+    if not exps:
+        raise _no_experiments(reg)
     _check_profile(exps, args.profile)
+    _check_dirs(args, store_write=False, figures=True)
     status = 0
     for e in exps:
         recs = load_records(e, args.profile, store_dir=args.store_dir)
@@ -349,8 +437,8 @@ def _add_sweep_options(p, *, figures: bool):
                    help="results directory (default $RLTH_RESULTS_DIR or ./.rlth_results)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--fresh", action="store_true",
-                   help="move the stored records aside and recompute everything (after a code "
-                        "change)")
+                   help="move the stored records aside (<file>.old) and recompute everything "
+                        "(records of an edited run() are recomputed without it)")
     if figures:
         p.add_argument("--no-figures", action="store_true", help="do not write figures")
         p.add_argument("--figures-dir", default=None,
@@ -381,9 +469,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_sweep_options(p, figures=True)
     p = sub.add_parser("figures", help="draw figures from the stored records")
     p.add_argument("names", nargs="*", metavar="NAME", help="family or experiment (default: all)")
-    p.add_argument("--profile", default="quick")
-    p.add_argument("--store-dir", default=None)
-    p.add_argument("--figures-dir", default=None)
+    p.add_argument("--profile", default="quick", help="grid profile (quick or full)")
+    p.add_argument("--store-dir", default=None,
+                   help="results directory (default $RLTH_RESULTS_DIR or ./.rlth_results)")
+    p.add_argument("--figures-dir", default=None,
+                   help="figure directory (default paper_figures/ for full, else "
+                        "paper_figures/<profile>/)")
     p = sub.add_parser("bench", help="run experiments/benchmarks/*.py")
     p.add_argument("names", nargs="*", metavar="NAME", help="benchmark module (default: all)")
     p.add_argument("--quick", action="store_true", help="smaller, faster benchmarks")

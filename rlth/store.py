@@ -12,7 +12,8 @@ Every line is one JSON object with a ``"type"``:
 
 * ``"header"``: written when the file is created and again each time a sweep resumes it; holds
   the rlth version, git commit (if available), versions of numpy / scipy / numba / joblib / dask,
-  python version, the experiment's constants, seed, profile, and a UTC timestamp;
+  python version, the experiment's constants, seed, profile, the code fingerprint ``code``, and a
+  UTC timestamp;
 * ``"record"``: one (point, replicate): ``point`` (the parameters), ``replicate``,
   ``seed_entropy`` and ``spawn_key`` (which regenerate the replicate's
   ``numpy.random.SeedSequence``), and ``metrics`` (float values).
@@ -23,18 +24,40 @@ interrupted sweep (Ctrl-C, SIGKILL, a raised error) keeps every record it wrote.
 truncated or corrupt *last* line (an interrupted write) is dropped with a warning and cut from the
 file so later appends start on a clean line (unless a sweep is writing the file right now); a
 corrupt line elsewhere is skipped with a warning (its record is then recomputed by the next sweep).
-The store is keyed by constants and seed, not by code: rerun with ``fresh=True`` (``--fresh``)
-after changing an algorithm.
+A line that is valid JSON but ill-typed (a record without ``point``, a ``replicate`` that is not
+a non-negative int, ``metrics`` that are not JSON numbers such as the string ``"nan"``, ...) is
+skipped with a warning too; a metric must be a JSON number (``NaN`` and ``Infinity``, which the
+writer emits for non-finite floats, count as numbers).  When two records share a (point,
+replicate) key the *first* one in the file wins and a warning says so.
+
+Code keying
+-----------
+The file name is keyed by constants and seed; the *code* is keyed inside the file.  Each header
+carries ``code``, a fingerprint of the rlth version and of the source of the experiment's ``run``
+(and ``run_batch``), of every function or class of the same module they reference, directly or
+not, and of the module's assignments of the other globals they name (:func:`code_fingerprint`);
+a record belongs to the code of the last header before it.
+Readers that pass ``code=`` (every sweep, ``load_records``, ``rlth check`` and ``rlth figures``)
+use only the records of that code: records of other code are ignored with a warning and
+recomputed, and are found again if the code goes back.  Records under a header without ``code``
+(stores written before fingerprints existed) are used with a warning that their code cannot be
+verified.  Records of one code written at different git commits (a store resumed after a commit
+that the fingerprint does not see, such as a library change) are used with a warning that they
+are mixed.  ``fresh=True`` (``--fresh``) moves the file aside to ``<file>.old`` while holding
+its lock, so it fails like any second sweep while another sweep writes the store.
 """
 from __future__ import annotations
 
 import datetime as _dt
 import functools
 import hashlib
+import inspect
 import json
 import os
 import platform
 import subprocess
+import sys
+import types
 import warnings
 from pathlib import Path
 from typing import Iterable
@@ -42,11 +65,13 @@ from typing import Iterable
 import numpy as np
 
 __all__ = ["canonical_json", "point_key", "store_dir", "store_path", "constants_key",
-           "read_store", "StoreWriter", "metadata", "StoreWarning", "StoreLockedError"]
+           "read_store", "StoreWriter", "metadata", "StoreWarning", "StoreLockedError",
+           "code_fingerprint"]
 
 
 class StoreWarning(UserWarning):
-    """A results-store line was dropped (truncated or corrupt)."""
+    """A results-store line was dropped (truncated, corrupt or ill-typed), duplicated, or
+    records were ignored or used despite coming from other or unknown code."""
 
 
 class StoreLockedError(RuntimeError):
@@ -117,6 +142,124 @@ def _git_commit() -> str | None:
     return commit + ("+dirty" if dirty else "")
 
 
+def _source_of(obj) -> str:
+    """Source text of a function or class (deterministic fallbacks when there is none)."""
+    target = getattr(obj, "func", None) if isinstance(obj, functools.partial) else obj
+    target = inspect.unwrap(target) if callable(target) else target
+    code = getattr(target, "__code__", None)
+    # the globals of the function itself: its module may have been re-imported since
+    glb = getattr(target, "__globals__", None)
+    if glb is None:
+        glb = vars(sys.modules.get(getattr(target, "__module__", None) or "", types))
+    shipped = glb.get("__rlth_source__")
+    if shipped is not None and code is not None and code.co_filename == glb.get("__file__"):
+        # an experiment file loaded by the harness: the source it was loaded from, not the disk
+        try:
+            lines = shipped.splitlines(True)[code.co_firstlineno - 1:]
+            return "".join(inspect.getblock(lines))
+        except Exception:  # pragma: no cover - fall through to inspect
+            pass
+    try:
+        return inspect.getsource(target)
+    except (OSError, TypeError):
+        pass
+    if code is not None:
+        return code.co_code.hex() + repr(code.co_names)
+    return getattr(target, "__qualname__", type(target).__qualname__)
+
+
+@functools.lru_cache(maxsize=32)
+def _assignments(source: str) -> dict:
+    """Top-level ``name = ...`` statements of a module's source: name -> their source text."""
+    import ast
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):  # pragma: no cover
+        return {}
+    out = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign):
+            targets = node.targets
+        elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
+            targets = [node.target]
+        else:
+            continue
+        seg = ast.get_source_segment(source, node) or ""
+        for t in targets:
+            for n in ast.walk(t):
+                if isinstance(n, ast.Name):
+                    out.setdefault(n.id, []).append(seg)
+    return {k: "\n".join(v) for k, v in out.items()}
+
+
+def _module_source(glb: dict) -> str | None:
+    if glb.get("__rlth_source__") is not None:
+        return glb["__rlth_source__"]
+    module = sys.modules.get(glb.get("__name__") or "")
+    try:
+        return inspect.getsource(module) if module is not None else None
+    except (OSError, TypeError):
+        return None
+
+
+def _code_objects(funcs) -> tuple[list, dict]:
+    """``funcs`` and every function or class of their module they reference, transitively, and
+    the source of the top-level statements assigning the other globals they name (module-level
+    data: the assignment's text, not the value, which a cache or a counter may change)."""
+    out, data, todo = [], {}, [f for f in funcs if f is not None]
+    while todo:
+        fn = todo.pop()
+        if any(fn is o for o in out):
+            continue
+        out.append(fn)
+        base = inspect.unwrap(fn.func if isinstance(fn, functools.partial) else fn)
+        code = getattr(base, "__code__", None)
+        if code is None:
+            continue
+        names, stack = set(), [code]
+        while stack:
+            c = stack.pop()
+            names.update(c.co_names)
+            stack.extend(k for k in c.co_consts if isinstance(k, types.CodeType))
+        glb = getattr(base, "__globals__", {})
+        source = _module_source(glb)
+        assigned = _assignments(source) if source is not None else {}
+        for name in sorted(names):
+            obj = glb.get(name)
+            if obj is None or inspect.ismodule(obj):
+                continue
+            if getattr(obj, "__module__", None) == base.__module__:
+                try:
+                    if inspect.isclass(obj) or inspect.isfunction(inspect.unwrap(obj)):
+                        todo.append(obj)
+                        continue
+                except ValueError:  # pragma: no cover - a __wrapped__ cycle
+                    pass
+            if name in assigned:     # module-level data: the statements that assign it
+                data[name] = assigned[name]
+    return out, data
+
+
+def code_fingerprint(experiment) -> str:
+    """16 hex digits identifying the code that computes an experiment's records.
+
+    SHA-256 of the rlth version, the source of ``experiment.run`` and ``run_batch`` and of
+    every function or class of their module that they reference (directly or through each
+    other), and the source of the module's top-level assignments of the other globals these
+    functions name (``SCALE = 0.1``): editing ``run``, a helper it calls or a constant they use
+    changes the fingerprint; editing a ``Check``, a ``Figure`` or the grid does not.  Code of
+    other modules is not hashed, except rlth's through its version.
+    """
+    import rlth
+    objs, data = _code_objects([experiment.run, experiment.run_batch])
+    parts = [f"rlth {rlth.__version__}"]
+    for obj in sorted(objs, key=lambda o: (str(getattr(o, "__module__", "")),
+                                           str(getattr(o, "__qualname__", "")))):
+        parts.append(f"{getattr(obj, '__qualname__', type(obj).__qualname__)}\n{_source_of(obj)}")
+    parts += [f"global {name}: {text}" for name, text in sorted(data.items())]
+    return hashlib.sha256("\n\0".join(parts).encode()).hexdigest()[:16]
+
+
 def metadata(experiment, profile: str) -> dict:
     """Header of a store file: versions, git commit, constants, seed, profile, time."""
     import importlib.metadata as im
@@ -137,6 +280,7 @@ def metadata(experiment, profile: str) -> dict:
         "seed": int(experiment.seed),
         "replicates": int(experiment.replicates[profile]),
         "rlth_version": rlth.__version__,
+        "code": code_fingerprint(experiment),
         "git_commit": _git_commit(),
         "python": platform.python_version(),
         "packages": packages,
@@ -144,20 +288,59 @@ def metadata(experiment, profile: str) -> dict:
     }
 
 
-def read_store(path) -> tuple[list[dict], list[dict]]:
+def _is_int(x) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+def _is_number(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def _line_problem(obj) -> str | None:
+    """Why a parsed JSON line is not a well-typed store line (``None`` if it is one)."""
+    if not isinstance(obj, dict) or obj.get("type") not in ("header", "record"):
+        return "not a store line"
+    if obj["type"] == "header":
+        return None
+    if not isinstance(obj.get("point"), dict):
+        return "record without a 'point' object"
+    if not _is_int(obj.get("replicate")) or obj["replicate"] < 0:
+        return f"'replicate' is not a non-negative int ({obj.get('replicate')!r})"
+    if not _is_int(obj.get("seed_entropy")):
+        return f"'seed_entropy' is not an int ({obj.get('seed_entropy')!r})"
+    key = obj.get("spawn_key")
+    if not isinstance(key, list) or not all(_is_int(k) for k in key):
+        return f"'spawn_key' is not a list of ints ({key!r})"
+    metrics = obj.get("metrics")
+    if not isinstance(metrics, dict):
+        return "record without a 'metrics' object"
+    for k, v in metrics.items():
+        if not _is_number(v):
+            return f"metric {k!r} is not a JSON number ({v!r})"
+    return None
+
+
+def read_store(path, *, code: str | None = None) -> tuple[list[dict], list[dict]]:
     """Read a store file: ``(headers, records)``; records are unique by (point, replicate).
 
     A truncated or corrupt last line is dropped with a :class:`StoreWarning` and cut from the
     file (a complete last line without its newline gets one), unless another process holds the
-    store's lock (a sweep is writing it): then the file is left alone.  A corrupt line elsewhere
-    is skipped with a warning.  A missing file gives ``([], [])``.
+    store's lock (a sweep is writing it): then the file is left alone.  A corrupt or ill-typed
+    line elsewhere is skipped with a warning.  Of two records with the same (point, replicate)
+    the first in the file is kept, with a warning.  A missing file gives ``([], [])``.
+
+    With ``code`` (a :func:`code_fingerprint`), only the records written under a header of that
+    code are returned; records of other code are left out with a warning, and records under a
+    header without a fingerprint (older stores) are returned with a warning.
     """
     path = Path(path)
     if not path.exists():
         return [], []
     with open(path, "rb") as f:
         data = f.read()
-    headers, records, seen = [], [], set()
+    headers, records, seen = [], [], {}
+    owner = None                               # the header the following records belong to
+    stale, legacy, dups, differ, commits = {}, 0, 0, 0, set()
     pos, n, lineno, repair = 0, len(data), 0, None
     while pos < n:
         nl = data.find(b"\n", pos)
@@ -177,16 +360,50 @@ def read_store(path) -> tuple[list[dict], list[dict]]:
                     break
                 warnings.warn(f"{path}: skipped corrupt line {lineno}", StoreWarning, stacklevel=2)
         if obj is not None:
-            if obj["type"] == "header":
+            problem = _line_problem(obj)
+            if problem is not None:
+                warnings.warn(f"{path}: skipped ill-typed line {lineno}: {problem}",
+                              StoreWarning, stacklevel=2)
+            elif obj["type"] == "header":
                 headers.append(obj)
+                owner = obj
             else:
-                key = (point_key(obj["point"]), int(obj["replicate"]))
-                if key not in seen:
-                    seen.add(key)
-                    records.append(obj)
+                own_code = owner.get("code") if owner is not None else None
+                if code is not None and own_code is not None and own_code != code:
+                    stale[own_code] = stale.get(own_code, 0) + 1
+                else:
+                    key = (point_key(obj["point"]), obj["replicate"])
+                    first = seen.get(key)
+                    if first is not None:
+                        dups += 1
+                        differ += first["metrics"] != obj["metrics"]
+                    else:
+                        seen[key] = obj
+                        records.append(obj)
+                        legacy += own_code is None
+                        commits.add(owner.get("git_commit") if owner is not None else None)
             if nl < 0:
                 repair = ("newline",)
         pos = end
+    if dups:
+        warnings.warn(f"{path}: {dups} duplicate records (same point and replicate; {differ} with "
+                      f"different metrics): the first in the file is used", StoreWarning,
+                      stacklevel=2)
+    if stale:
+        warnings.warn(f"{path}: ignored {sum(stale.values())} records computed by other code "
+                      f"(code {', '.join(sorted(stale))}; current code {code}): run() or a "
+                      f"helper, a constant it uses, or the rlth version changed since; they are "
+                      f"recomputed by the next sweep", StoreWarning, stacklevel=2)
+    if code is not None and legacy:
+        warnings.warn(f"{path}: {legacy} records were stored without a code fingerprint (before "
+                      f"rlth recorded one): whether the current code produced them cannot be "
+                      f"checked; use fresh=True / --fresh to recompute them", StoreWarning,
+                      stacklevel=2)
+    if code is not None and len(commits) > 1:
+        warnings.warn(f"{path}: the records were written at {len(commits)} different git "
+                      f"commits ({', '.join(sorted(map(str, commits)))}); old and new records "
+                      f"are mixed (use fresh=True / --fresh to recompute everything)",
+                      StoreWarning, stacklevel=2)
     if repair is not None:
         with _try_lock(path) as locked:
             if repair[0] == "truncate":
@@ -229,17 +446,23 @@ class _try_lock:
 class StoreWriter:
     """Append records to a store file, one flushed line each.
 
-    Use as a context manager; writes a header line on open (a new file or a resume).
+    Use as a context manager; writes a header line on open (a new file or a resume).  With
+    ``fresh`` the existing file's content is first moved to ``<file>.old`` (replacing an older
+    one) and the file emptied, while the lock is held: a sweep writing the store makes it raise
+    :class:`StoreLockedError` instead, and two fresh sweeps cannot both move it.  ``moved_to`` is
+    then the ``.old`` path (``None`` if there was nothing to move).
     """
 
-    def __init__(self, path, header: dict):
+    def __init__(self, path, header: dict, *, fresh: bool = False):
         self.path = Path(path)
         self.header = header
+        self.fresh = bool(fresh)
+        self.moved_to = None
         self._f = None
 
     def __enter__(self):
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._f = open(self.path, "a", encoding="utf-8")
+        self._f = open(self.path, "a+", encoding="utf-8", errors="surrogateescape")
         try:
             import fcntl
         except ImportError:  # pragma: no cover - not POSIX: no lock
@@ -252,6 +475,19 @@ class StoreWriter:
                 self._f = None
                 raise StoreLockedError(f"{self.path}: another sweep is writing this store; "
                                        "wait for it or stop it") from None
+        if self.fresh:
+            self._f.seek(0)
+            old_data = self._f.read()
+            if old_data:
+                old = self.path.with_name(self.path.name + ".old")
+                tmp = self.path.with_name(self.path.name + ".old.tmp")
+                with open(tmp, "w", encoding="utf-8", errors="surrogateescape") as f:
+                    f.write(old_data)
+                    f.flush()
+                    os.fsync(f.fileno())
+                os.replace(tmp, old)
+                self._f.truncate(0)
+                self.moved_to = old
         self._write(self.header)
         return self
 

@@ -19,7 +19,9 @@ Resuming
 Records are flushed to the store one line at a time as chunks finish.  A rerun reads the store
 and computes only the (point, replicate) pairs not yet there, so an interrupted sweep (Ctrl-C,
 SIGKILL, an exception in ``run``) loses nothing already written and ends with the same records as
-an uninterrupted one.
+an uninterrupted one.  Only records of the current code (:func:`rlth.store.code_fingerprint`)
+count: after ``run`` or a helper it calls changes, the stored records are ignored with a warning
+and recomputed.
 """
 from __future__ import annotations
 
@@ -32,12 +34,16 @@ import warnings
 
 import numpy as np
 
-from .store import StoreWarning, StoreWriter, metadata, point_key, read_store, store_path
+from .store import (StoreWarning, StoreWriter, code_fingerprint, metadata, point_key, read_store,
+                    store_path)
 
 __all__ = ["run_experiment", "load_records", "spawn_key", "record_generator", "BACKENDS",
            "load_module_from_file", "MODULE_PREFIX"]
 
 BACKENDS = ("serial", "loky", "dask")
+
+#: Seconds to wait for a dask scheduler given by address before giving up.
+DASK_CONNECT_TIMEOUT = 5
 
 
 def spawn_key(point: dict, replicate: int) -> tuple[int, int]:
@@ -214,9 +220,12 @@ def load_records(experiment, profile: str = "quick", *, store_dir=None,
     """Records of the current grid already in the store, in grid order (no computation).
 
     With ``complete_only`` a ``ValueError`` is raised if any (point, replicate) is missing.
+    Records computed by other code than the experiment's current ``run`` are not returned (see
+    :func:`rlth.store.read_store`).
     """
     _validate(experiment, profile, "serial", None)
-    _, stored = read_store(store_path(experiment, profile, store_dir))
+    _, stored = read_store(store_path(experiment, profile, store_dir),
+                           code=code_fingerprint(experiment))
     return _in_grid_order(experiment, profile, stored, complete_only)
 
 
@@ -268,9 +277,11 @@ def run_experiment(experiment, profile: str = "quick", *, backend: str = "serial
     dask_processes : bool
         For a local dask cluster: worker processes (default) or threads in this process.
     fresh : bool
-        Move the existing store file aside (``<file>.old``) and recompute everything (after a
-        code change: the store is keyed by constants and seed, not by code; resuming a store
-        written at another git commit warns).
+        Move the existing store file aside (``<file>.old``, under the store's lock) and
+        recompute everything.  Not needed after editing ``run``, a helper it calls or a constant
+        it uses (records of other code are ignored and recomputed anyway), but after a change
+        the code fingerprint does not see (another module, a library); resuming a store written
+        at another git commit warns.
 
     Returns
     -------
@@ -290,11 +301,8 @@ def run_experiment(experiment, profile: str = "quick", *, backend: str = "serial
     if scheduler is not None and backend != "dask":
         raise ValueError(f"scheduler: only used with backend='dask', got backend={backend!r}")
     path = store_path(experiment, profile, store_dir)
-    if fresh and path.exists():
-        old = path.with_name(path.name + ".old")
-        os.replace(path, old)
-        print(f"{experiment.name} [{profile}]: previous store moved to {old}", file=sys.stderr)
-    headers, stored = read_store(path)
+    code = code_fingerprint(experiment)
+    headers, stored = ([], []) if fresh else read_store(path, code=code)
     done = {(point_key(r["point"]), int(r["replicate"])) for r in stored}
 
     n_rep = int(experiment.replicates[profile])
@@ -312,31 +320,84 @@ def run_experiment(experiment, profile: str = "quick", *, backend: str = "serial
     if n_missing == 0:
         return _in_grid_order(experiment, profile, stored, complete_only=True)
     header = metadata(experiment, profile)
-    if stored and headers and headers[0].get("git_commit") != header["git_commit"]:
-        warnings.warn(f"{path}: resuming a store started at commit {headers[0].get('git_commit')} "
+    # the first header of the records resumed (this code, or an older store without a code)
+    mine = [h for h in headers if h.get("code") in (code, None)]
+    if stored and mine and mine[0].get("git_commit") != header["git_commit"]:
+        warnings.warn(f"{path}: resuming a store started at commit {mine[0].get('git_commit')} "
                       f"from commit {header['git_commit']}; old and new records are mixed "
                       f"(use fresh=True / --fresh to recompute everything)", StoreWarning,
                       stacklevel=2)
 
     from tqdm.auto import tqdm
-    bar = tqdm(total=n_missing, desc=f"{experiment.name} [{profile}]", unit="run",
-               disable=not progress, file=sys.stderr, leave=False)
     new = []
-    try:
-        with StoreWriter(path, header) as writer:
-            for recs in _execute(experiment, groups, n_missing, backend, workers, chunk_size,
-                                 scheduler, dask_processes):
-                writer.write(recs)
-                new.extend(recs)
-                bar.update(len(recs))
-    except KeyboardInterrupt:
-        bar.close()
-        print(f"\ninterrupted: {len(new)} new records of {experiment.name!r} are saved in {path}; "
-              f"rerun to resume", file=sys.stderr)
-        raise
-    finally:
-        bar.close()
+    # connect to the backend first: a scheduler that cannot be reached leaves no trace in the store
+    with _Backend(backend, workers, scheduler, dask_processes) as client:
+        bar = tqdm(total=n_missing, desc=f"{experiment.name} [{profile}]", unit="run",
+                   disable=not progress, file=sys.stderr, leave=False)
+        try:
+            with StoreWriter(path, header, fresh=fresh) as writer:
+                if writer.moved_to is not None:
+                    print(f"{experiment.name} [{profile}]: previous store moved to "
+                          f"{writer.moved_to}", file=sys.stderr)
+                for recs in _execute(experiment, groups, n_missing, backend, workers, chunk_size,
+                                     client):
+                    writer.write(recs)
+                    new.extend(recs)
+                    bar.update(len(recs))
+        except KeyboardInterrupt:
+            bar.close()
+            print(f"\ninterrupted: {len(new)} new records of {experiment.name!r} are saved in "
+                  f"{path}; rerun to resume", file=sys.stderr)
+            raise
+        finally:
+            bar.close()
     return _in_grid_order(experiment, profile, list(stored) + new, complete_only=True)
+
+
+class _Backend:
+    """Context manager giving the dask ``Client`` of a sweep (``None`` for other backends)."""
+
+    def __init__(self, backend, workers, scheduler, dask_processes):
+        self.args = (backend, workers, scheduler, dask_processes)
+        self.client = self.cluster = None
+        self.own = False
+
+    def __enter__(self):
+        backend, workers, scheduler, dask_processes = self.args
+        if backend != "dask":
+            return None
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError:  # pragma: no cover
+            raise ValueError("backend: 'dask' needs dask.distributed "
+                             "(pip install 'rlth[dask]')") from None
+        if isinstance(scheduler, Client):
+            self.client = scheduler
+            return self.client
+        self.own = True
+        if scheduler is not None:
+            try:
+                self.client = Client(scheduler, timeout=DASK_CONNECT_TIMEOUT)
+            except Exception as exc:
+                raise ValueError(f"scheduler: cannot connect to the dask scheduler "
+                                 f"{scheduler!r} within {DASK_CONNECT_TIMEOUT} s "
+                                 f"({type(exc).__name__}: {exc})") from None
+            return self.client
+        self.cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1,
+                                    threads_per_worker=1, processes=dask_processes,
+                                    dashboard_address=None)
+        self.client = Client(self.cluster)
+        return self.client
+
+    def __exit__(self, *exc):
+        if self.own:
+            try:
+                if self.client is not None:
+                    self.client.close()
+            finally:
+                if self.cluster is not None:
+                    self.cluster.close()
+        return False
 
 
 def _chunk(experiment, groups, n_missing, chunk_size, n_workers, serial=False):
@@ -348,8 +409,7 @@ def _chunk(experiment, groups, n_missing, chunk_size, n_workers, serial=False):
     return _make_chunks(groups, chunk_size, keep_points=experiment.run_batch is not None)
 
 
-def _execute(experiment, groups, n_missing, backend, workers, chunk_size, scheduler,
-             dask_processes):
+def _execute(experiment, groups, n_missing, backend, workers, chunk_size, client):
     """Yield the records of each finished chunk."""
     funcs = (experiment.run, experiment.run_batch)
     if backend == "serial":
@@ -367,29 +427,10 @@ def _execute(experiment, groups, n_missing, backend, workers, chunk_size, schedu
                            batch_size=1, pre_dispatch="2*n_jobs")
             yield from par(delayed(_run_chunk)(payload, chunk, True) for chunk in chunks)
         return
-    # dask
-    try:
-        from distributed import Client, LocalCluster, as_completed
-    except ImportError:  # pragma: no cover
-        raise ValueError("backend: 'dask' needs dask.distributed "
-                         "(pip install 'rlth[dask]')") from None
-    cluster = None
-    if isinstance(scheduler, Client):
-        client, own = scheduler, False
-    elif scheduler is not None:
-        client, own = Client(scheduler), True
-    else:
-        cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
-                               processes=dask_processes, dashboard_address=None)
-        client, own = Client(cluster), True
-    try:
-        n_workers = workers or max(1, sum(client.nthreads().values()))
-        chunks = _chunk(experiment, groups, n_missing, chunk_size, n_workers)
-        futures = [client.submit(_run_chunk, payload, chunk, True, pure=False) for chunk in chunks]
-        for fut in as_completed(futures):
-            yield fut.result()
-    finally:
-        if own:
-            client.close()
-            if cluster is not None:
-                cluster.close()
+    # dask: ``client`` was opened by :class:`_Backend`
+    from distributed import as_completed
+    n_workers = workers or max(1, sum(client.nthreads().values()))
+    chunks = _chunk(experiment, groups, n_missing, chunk_size, n_workers)
+    futures = [client.submit(_run_chunk, payload, chunk, True, pure=False) for chunk in chunks]
+    for fut in as_completed(futures):
+        yield fut.result()

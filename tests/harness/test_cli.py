@@ -1,7 +1,11 @@
 """The ``rlth`` command line: discovery, list/run/check/figures/bench, exit codes, errors."""
+import argparse
+import json
+import os
 import subprocess
 import sys
 import textwrap
+import warnings
 from pathlib import Path
 
 import pytest
@@ -238,9 +242,125 @@ def test_ctrl_c_keeps_records_and_the_rerun_resumes(env):
     _, kept = read_store(path)
     assert 5 <= len(kept) < 50
     from rlth.sweep import run_experiment
-    calls = []
-    original = exp.run
-    import dataclasses
-    counted = dataclasses.replace(exp, run=lambda p, g: calls.append(1) or original(p, g))
-    recs = run_experiment(counted, "quick", progress=False)
-    assert len(recs) == 50 and len(calls) == 50 - len(kept)
+    before = path.read_bytes()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")        # same code: the kept records are used, silently
+        recs = run_experiment(exp, "quick", progress=False)
+    # (a wrapper counting calls would change run()'s code and so its records' key: the
+    # records the rerun computed are counted in the file instead)
+    after = path.read_bytes()
+    assert after.startswith(before)
+    added = [json.loads(line) for line in after[len(before):].splitlines()]
+    assert len(recs) == 50
+    assert sum(d["type"] == "record" for d in added) == 50 - len(kept)
+
+
+def _one_line_error(capsys, needle):
+    err = capsys.readouterr().err
+    assert "Traceback" not in err, err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and needle in lines[0], err
+    return lines[0]
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["run", "toy_ok", "--store-dir", "{file}"], "--store-dir: "),
+    (["check", "toy_ok", "--store-dir", "{file}"], "--store-dir: "),
+    (["figures", "toy_ok", "--store-dir", "{file}"], "--store-dir: "),
+    (["run", "toy_ok", "--store-dir", "{file}/sub"], "--store-dir: cannot create"),
+    (["check", "toy_ok", "--store-dir", "{file}/sub"], "--store-dir: cannot create"),
+    (["check", "toy_ok", "--figures-dir", "{file}"], "--figures-dir: "),
+    (["figures", "toy_ok", "--figures-dir", "{file}/sub"], "--figures-dir: cannot create"),
+    (["run", "toy_ok", "--scheduler", "tcp://127.0.0.1:1"], "--scheduler: only used with "
+                                                            "--backend dask"),
+    (["check", "toy_ok", "--scheduler", "tcp://127.0.0.1:1", "--backend", "loky"],
+     "--scheduler: only used with --backend dask"),
+])
+def test_bad_directories_and_scheduler_exit_2_with_one_line(env, capsys, argv, needle):
+    afile = env / "afile"
+    afile.write_text("not a directory")
+    argv = [a.replace("{file}", str(afile)) for a in argv] + ["--no-progress"] * \
+        (argv[0] != "figures")
+    assert cli.main(argv) == 2
+    _one_line_error(capsys, needle)
+
+
+def test_results_dir_from_the_environment_is_named(env, capsys, monkeypatch):
+    afile = env / "afile"
+    afile.write_text("x")
+    monkeypatch.setenv("RLTH_RESULTS_DIR", str(afile))
+    assert cli.main(["run", "toy_ok", "--no-progress"]) == 2
+    assert "$RLTH_RESULTS_DIR" in _one_line_error(capsys, "--store-dir")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can write into a read-only directory")
+def test_unwritable_results_dir_exits_2(env, capsys):
+    ro = env / "ro"
+    ro.mkdir()
+    ro.chmod(0o500)
+    try:
+        assert cli.main(["run", "toy_ok", "--store-dir", str(ro), "--no-progress"]) == 2
+        _one_line_error(capsys, "--store-dir: ")
+    finally:
+        ro.chmod(0o700)
+
+
+def test_unreachable_dask_scheduler_fails_fast_and_leaves_no_store(env, capsys):
+    import time
+    t0 = time.monotonic()
+    assert cli.main(["run", "toy_ok", "--backend", "dask", "--scheduler", "tcp://127.0.0.1:1",
+                     "--no-progress"]) == 2
+    assert time.monotonic() - t0 < 25            # the connection timeout is short
+    _one_line_error(capsys, "--scheduler: cannot connect")
+    results = env / "results"
+    assert not results.exists() or not list(results.glob("*.jsonl"))
+
+
+def test_unreachable_dask_scheduler_in_the_api_leaves_no_store(env):
+    exp = cli.discover().experiments["toy_ok"]
+    from rlth.store import store_path
+    from rlth.sweep import run_experiment
+    with pytest.raises(ValueError, match="^scheduler: cannot connect"):
+        run_experiment(exp, backend="dask", scheduler="tcp://127.0.0.1:1", progress=False)
+    assert not store_path(exp, "quick").exists()
+
+
+@pytest.mark.parametrize("command", ["check", "figures"])
+def test_no_experiment_found_exits_2(env, capsys, monkeypatch, command):
+    empty = env / "empty"
+    empty.mkdir()
+    monkeypatch.setenv("RLTH_EXPERIMENTS_DIR", str(empty))
+    cli._REGISTRY_CACHE.clear()
+    assert cli.main([command]) == 2
+    _one_line_error(capsys, "NAME: no experiments found")
+
+
+def test_ill_typed_store_lines_do_not_crash_run_check_or_figures(env, capsys):
+    """A valid-JSON line without 'point', or with replicate "abc", is skipped with a warning
+    by every command (and its record recomputed by run / check)."""
+    from rlth.store import StoreWarning, store_path
+    assert cli.main(["run", "toy_ok", "--no-progress"]) == 0
+    exp = cli.discover().experiments["toy_ok"]
+    path = store_path(exp, "quick")
+    lines = path.read_text().splitlines()
+    rec = json.loads(lines[1])
+    no_point = {k: v for k, v in rec.items() if k != "point"}
+    path.write_text("\n".join(lines[:1] + [json.dumps(no_point), json.dumps(
+        dict(rec, replicate="abc"))] + lines[2:]) + "\n")
+    capsys.readouterr()
+    with pytest.warns(StoreWarning, match="ill-typed line 2"):
+        assert cli.main(["figures", "toy_ok"]) == 0      # plots the 419 records there are
+    assert "only 419 of 420 records" in capsys.readouterr().err
+    with pytest.warns(StoreWarning, match="ill-typed line 3"):
+        assert cli.main(["run", "toy_ok", "--no-progress"]) == 0
+    assert "420 records" in capsys.readouterr().out
+    with pytest.warns(StoreWarning, match="ill-typed line 2"):
+        assert cli.main(["check", "toy_ok", "--no-progress", "--no-figures"]) == 0
+
+
+def test_every_option_of_every_subcommand_has_help():
+    parser = cli.build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for name, p in sub.choices.items():
+        for action in p._actions:
+            assert action.help, f"rlth {name} {'/'.join(action.option_strings) or action.dest}"
