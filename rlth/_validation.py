@@ -7,17 +7,35 @@ re-check.  Tolerance for probability rows is ``PROB_TOL = 1e-10`` (docs/explanat
 from __future__ import annotations
 
 import numbers
+import os
 
 import numpy as np
 
 PROB_TOL = 1e-10
 
+
+def _physical_memory_bytes() -> int:
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, OSError, ValueError):  # no sysconf (Windows): 64 GiB
+        return 64 * 2**30
+
+
+#: Largest single array (in bytes) a constructor or sampler agrees to allocate: the machine's
+#: physical memory, ``os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES')`` (64 GiB where
+#: sysconf is unavailable).  A request above it raises ``ValueError`` at once instead of trying
+#: to allocate (and swapping or being killed); see :func:`check_array_bytes`.
+MAX_ARRAY_BYTES = _physical_memory_bytes()
+
 __all__ = [
     "PROB_TOL",
+    "MAX_ARRAY_BYTES",
+    "check_array_bytes",
     "as_float_array",
     "check_ndim",
     "check_distribution",
     "check_in_range",
+    "check_real",
     "check_gamma",
     "check_delta",
     "check_positive_int",
@@ -37,6 +55,9 @@ def as_float_array(name: str, x, ndim: int | tuple[int, ...] | None = None,
                    shape: tuple | None = None) -> np.ndarray:
     """Return ``x`` as a C-contiguous float64 array with only finite entries.
 
+    Complex input (even with zero imaginary part), strings, datetimes and ragged nested lists
+    are rejected, never cast.
+
     Parameters
     ----------
     name : str
@@ -48,8 +69,22 @@ def as_float_array(name: str, x, ndim: int | tuple[int, ...] | None = None,
         Expected shape; ``None`` entries are wildcards.
     """
     try:
-        arr = np.asarray(x, dtype=np.float64)
+        raw = np.asarray(x)
+        kind = raw.dtype.kind
+        if kind == "c":
+            raise ValueError(f"{name}: has complex entries (dtype {raw.dtype}); expected real "
+                             f"numbers (the imaginary part is never dropped silently)")
+        if kind in "USVM":
+            raise ValueError(f"{name}: cannot be converted to a float array (expected real "
+                             f"numbers, got dtype {raw.dtype})")
+        if kind == "O" and any(isinstance(v, (complex, np.complexfloating, str, bytes))
+                               for v in raw.flat):
+            raise ValueError(f"{name}: cannot be converted to a float array (expected real "
+                             f"numbers, got complex or string entries)")
+        arr = np.asarray(raw, dtype=np.float64)
     except (TypeError, ValueError) as exc:
+        if str(exc).startswith(f"{name}: "):
+            raise
         raise ValueError(f"{name}: cannot be converted to a float array ({exc})") from None
     if ndim is not None:
         check_ndim(name, arr, ndim)
@@ -61,6 +96,25 @@ def as_float_array(name: str, x, ndim: int | tuple[int, ...] | None = None,
     if arr.size and not np.all(np.isfinite(arr)):
         raise ValueError(f"{name}: contains NaN or infinite entries")
     return np.ascontiguousarray(arr)
+
+
+def check_array_bytes(name: str, shape, itemsize: int = 8, what: str = "an array",
+                      extra_bytes: int = 0) -> None:
+    """Refuse at once an allocation of ``prod(shape) * itemsize + extra_bytes`` bytes above
+    :data:`MAX_ARRAY_BYTES` (the machine's physical memory), with a ``ValueError`` naming
+    ``name`` (the argument that makes the array too large).
+
+    Computed with Python integers, so sizes that overflow int64 are caught too.
+    """
+    n = 1
+    for d in shape:
+        n *= int(d)
+    nbytes = n * int(itemsize) + int(extra_bytes)
+    if nbytes > MAX_ARRAY_BYTES:
+        dims = tuple(int(d) for d in shape)
+        raise ValueError(f"{name}: {what} of shape {dims} would need {nbytes:.3g} bytes, above "
+                         f"the limit MAX_ARRAY_BYTES = {MAX_ARRAY_BYTES:.3g} bytes (this "
+                         f"machine's physical memory); use a smaller size")
 
 
 def check_ndim(name: str, arr: np.ndarray, ndim: int | tuple[int, ...]) -> None:
@@ -91,6 +145,11 @@ def check_in_range(name: str, x: np.ndarray, low: float, high: float) -> None:
     if x.size and (np.min(x) < low or np.max(x) > high):
         raise ValueError(f"{name}: entries must lie in [{low}, {high}], "
                          f"got range [{np.min(x):.6g}, {np.max(x):.6g}]")
+
+
+def check_real(name: str, x) -> float:
+    """A finite real number (numpy reals accepted; bools, complex and strings rejected)."""
+    return _real(name, x)
 
 
 def _real(name: str, x) -> float:

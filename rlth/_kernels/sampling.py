@@ -57,7 +57,8 @@ def inverse_cdf_draw(row, u):
     Returns the first ``i < n - 1`` with ``u < row[0] + ... + row[i]`` (summed left to right),
     else ``n - 1``; if rounding leaves ``u`` above the running sum, trailing zero-probability
     entries are skipped (the last positive entry is returned), so an outcome of probability 0 is
-    never drawn.
+    never drawn.  A ``u`` outside [0, 1) is clamped (kernels do not raise): ``u < 0`` and NaN act
+    as ``u = 0``, ``u >= 1`` as ``u`` just below 1.
 
     Examples
     --------
@@ -67,6 +68,8 @@ def inverse_cdf_draw(row, u):
     [0, 2, 9]
     """
     n = row.shape[0]
+    if not u >= 0.0:  # u < 0 or NaN: clamp to 0 (the first outcome of positive probability)
+        u = 0.0
     acc = 0.0
     for i in range(n - 1):
         acc += row[i]
@@ -188,10 +191,17 @@ def alias_draw(prob_row, alias_row, u):
     Returns
     -------
     int
-        Outcome index in ``[0, n)``.
+        Outcome index in ``[0, n)``, never one of probability 0.  A ``u`` outside [0, 1) is
+        clamped (kernels do not raise): ``u < 0`` and NaN act as ``u = 0``, ``u >= 1`` (and
+        ``inf``) as ``u`` just below 1; draws for ``u`` in [0, 1) are unaffected.
     """
     n = prob_row.shape[0]
-    x = u * n
+    if u >= 0.0:
+        x = u * n
+        if x > n:  # u > 1 or inf: clamp to the top of the last column
+            x = float(n)
+    else:  # u < 0 or NaN: clamp to the bottom of the first column
+        x = 0.0
     j = int(x)
     if j >= n:  # u * n rounded up to n
         j = n - 1

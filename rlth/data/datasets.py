@@ -39,6 +39,9 @@ def _int_array(name: str, x, ndim: int | tuple[int, ...], nonneg: bool = True) -
         f = as_float_array(name, arr)
         if f.size and np.any(f != np.round(f)):
             raise ValueError(f"{name}: expected integer values")
+        if f.size and np.max(np.abs(f)) > 2.0**62:
+            raise ValueError(f"{name}: entries must lie within +-2**62 (int64 counts), "
+                             f"got {np.max(np.abs(f)):.3g}")
         arr = f
     arr = np.ascontiguousarray(arr, dtype=np.int64)
     check_ndim(name, arr, ndim)

@@ -34,7 +34,8 @@ import numpy as np
 from numba import njit
 
 from .._rng import as_generator
-from .._validation import as_float_array, check_distribution, check_nonnegative_int
+from .._validation import (as_float_array, check_array_bytes, check_distribution,
+                           check_nonnegative_int)
 from ..models.mdp import FiniteHorizonMDP
 from .._kernels.sampling import alias_draw, build_alias
 from .datasets import TrajectoryDataset
@@ -167,6 +168,8 @@ def rollout(mdp: FiniteHorizonMDP, pi, n_episodes, *, rng=None,
     S, A, H = mdp.n_states, mdp.n_actions, mdp.horizon
     stochastic, pi_det, pi_prob, pi_alias = _policy(pi, S, A, H)
     K = check_nonnegative_int("n_episodes", n_episodes)
+    check_array_bytes("n_episodes", (3, K, H + 1), what="the trajectories (states, actions, "
+                      "rewards)")
     reward = _check_reward_kind(reward, mdp.R_stages)
     rng = as_generator(rng)
     rho_prob, rho_alias, P_prob, P_alias = _model_tables(mdp)

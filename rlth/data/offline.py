@@ -49,7 +49,8 @@ from __future__ import annotations
 import numpy as np
 
 from .._rng import as_generator
-from .._validation import (as_float_array, check_choice, check_distribution, check_instance,
+from .._validation import (as_float_array, check_array_bytes, check_choice, check_distribution,
+                           check_instance,
                            check_nonnegative_int, check_positive_int)
 from ..models.bandits import ContextualBandit, MultiArmedBandit
 from ..models.mdp import DiscountedMDP, FiniteHorizonMDP
@@ -59,6 +60,17 @@ __all__ = ["sample_bandit_dataset", "sample_contextual_dataset", "sample_transit
            "sample_transition_folds", "TRANSITION_REWARD_KINDS"]
 
 TRANSITION_REWARD_KINDS = ("bernoulli", "mean")
+
+
+#: Largest ``n_samples`` a sampler accepts: counts are int64 (numpy's multinomial draws in C long).
+MAX_SAMPLES = 2**62
+
+
+def _check_n_samples(n_samples) -> int:
+    N = check_nonnegative_int("n_samples", n_samples)
+    if N > MAX_SAMPLES:
+        raise ValueError(f"n_samples: must be <= 2**62 (counts are int64), got {N}")
+    return N
 
 
 def _distribution(name: str, x, shape: tuple) -> np.ndarray:
@@ -127,7 +139,7 @@ def sample_bandit_dataset(bandit: MultiArmedBandit, behavior, n_samples, *,
     """
     check_instance("bandit", bandit, MultiArmedBandit)
     mu = _distribution("behavior", behavior, (bandit.n_arms,))
-    N = check_nonnegative_int("n_samples", n_samples)
+    N = _check_n_samples(n_samples)
     rng = as_generator(rng)
     counts = rng.multinomial(N, mu).astype(np.int64)
     sums, sq = _reward_sums(rng, counts, bandit.means, bandit.reward, bandit.sigma)
@@ -165,7 +177,7 @@ def sample_contextual_dataset(cb: ContextualBandit, behavior, n_samples, *,
     check_instance("cb", cb, ContextualBandit)
     S, A = cb.means.shape
     mu = _distribution("behavior", behavior, (S, A))
-    N = check_nonnegative_int("n_samples", n_samples)
+    N = _check_n_samples(n_samples)
     rng = as_generator(rng)
     counts = rng.multinomial(N, mu.reshape(-1)).astype(np.int64).reshape(S, A)
     sums, sq = _reward_sums(rng, counts, cb.means, cb.reward, cb.sigma)
@@ -249,7 +261,7 @@ def sample_transition_dataset(mdp, behavior_distribution, n_samples, *, rng=None
     """
     P, R, horizon = _mdp_arrays(mdp)
     mu = _behavior_distribution(mdp, behavior_distribution, horizon)
-    N = check_nonnegative_int("n_samples", n_samples)
+    N = _check_n_samples(n_samples)
     reward = _check_reward_kind(reward, R)
     rng = as_generator(rng)
     return _draw_transitions(rng, P, R, mu, horizon, N, reward)
@@ -301,8 +313,13 @@ def sample_transition_folds(mdp, behavior_distribution, n_samples, n_folds, *, r
     """
     P, R, horizon = _mdp_arrays(mdp)
     mu = _behavior_distribution(mdp, behavior_distribution, horizon)
-    N = check_nonnegative_int("n_samples", n_samples)
+    N = _check_n_samples(n_samples)
     n_folds = check_positive_int("n_folds", n_folds)
+    Hn = 1 if horizon is None else horizon
+    S, A = P.shape[1], P.shape[2]
+    # every fold holds counts, reward sums and next counts, plus ~1 kB of Python objects
+    check_array_bytes("n_folds", (n_folds, Hn, S, A, S + 2), what="the folds' arrays",
+                      extra_bytes=1024 * n_folds)
     reward = _check_reward_kind(reward, R)
     rng = as_generator(rng)
     m = N // n_folds

@@ -150,7 +150,7 @@ def empirical_mdp(counts, reward_sums, next_counts):
     ------
     ValueError
         Bad ``counts`` / ``reward_sums`` (see :func:`empirical_means`) or ``next_counts`` of
-        the wrong shape.
+        the wrong shape, negative, or not summing over the next state to ``counts``.
 
     Examples
     --------
@@ -161,10 +161,14 @@ def empirical_mdp(counts, reward_sums, next_counts):
     """
     counts, r, visited = empirical_means(counts, reward_sums, ndim=2)
     unvisited = ~visited
-    nxt = np.asarray(next_counts, dtype=np.float64)
+    nxt = as_float_array("next_counts", next_counts)
     S, A = counts.shape
     if nxt.shape != (S, A, S):
         raise ValueError(f"next_counts: expected shape {(S, A, S)}, got {nxt.shape}")
+    if nxt.size and nxt.min() < 0:
+        raise ValueError(f"next_counts: must be non-negative, got minimum {nxt.min():.6g}")
+    if not np.array_equal(nxt.sum(axis=-1), counts):
+        raise ValueError("next_counts: must sum over the next state to counts")
     m = np.maximum(counts, 1)[..., None]
     P = nxt / m
     if unvisited.any():
@@ -191,7 +195,7 @@ def argmax_rows(score, prefer=None) -> np.ndarray:
     Raises
     ------
     ValueError
-        ``score`` is not 2-D, or ``prefer`` has another shape.
+        ``score`` is not a 2-D real array without NaN, or ``prefer`` has another shape.
 
     Examples
     --------
@@ -202,8 +206,12 @@ def argmax_rows(score, prefer=None) -> np.ndarray:
     [1]
     """
     score = np.asarray(score)
+    if score.dtype.kind not in "biuf":
+        raise ValueError(f"score: expected real numbers, got dtype {score.dtype}")
     if score.ndim != 2:
         raise ValueError(f"score: expected 2 dimensions, got shape {score.shape}")
+    if score.dtype.kind == "f" and np.isnan(score).any():
+        raise ValueError("score: contains NaN entries")
     if prefer is None:
         return np.argmax(score, axis=1).astype(np.int64)
     prefer = np.asarray(prefer, dtype=bool)

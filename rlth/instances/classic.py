@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_gamma, check_in_range, check_positive_int
+from .._validation import (check_array_bytes, check_gamma, check_in_range, check_positive_int,
+                           check_real)
 from ..models.games import MatrixGame
 from ..models.mdp import DiscountedMDP
 from ._common import finish_mdp
@@ -29,6 +30,9 @@ def riverswim(n_states: int = 6, *, horizon: int | None = None, gamma: float | N
     S = check_positive_int("n_states", n_states)
     if S < 2:
         raise ValueError(f"n_states: RiverSwim needs at least 2 states, got {S}")
+    small_reward = check_real("small_reward", small_reward)
+    large_reward = check_real("large_reward", large_reward)
+    check_array_bytes("n_states", (S, 2, S), what="the transitions P")
     P = np.zeros((S, 2, S))
     R = np.zeros((S, 2))
     for s in range(S):
@@ -58,9 +62,10 @@ def chain(n_states: int = 10, *, horizon: int | None = None, gamma: float | None
     takes ``n_states - 1`` consecutive "right" moves: a classic deep-exploration instance.
     """
     S = check_positive_int("n_states", n_states)
-    slip = float(slip)
+    slip = check_real("slip", slip)
     if not 0.0 <= slip < 1.0:
         raise ValueError(f"slip: must lie in [0, 1), got {slip}")
+    check_array_bytes("n_states", (S, 2, S), what="the transitions P")
     P = np.zeros((S, 2, S))
     R = np.zeros((S, 2))
     for s in range(S):
@@ -75,6 +80,18 @@ def chain(n_states: int = 10, *, horizon: int | None = None, gamma: float | None
 _MOVES = ((-1, 0), (0, 1), (1, 0), (0, -1))  # up, right, down, left
 
 
+def _cell(name: str, cell) -> tuple[int, int]:
+    """A grid cell ``(row, col)`` of two integers."""
+    try:
+        r, c = cell
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}: expected a cell (row, col), got {cell!r}") from None
+    for v in (r, c):
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)):
+            raise ValueError(f"{name}: expected a cell of two integers (row, col), got {cell!r}")
+    return int(r), int(c)
+
+
 def gridworld(n_rows: int = 3, n_cols: int = 4, *, horizon: int | None = None,
               gamma: float | None = None, slip: float = 0.1, start=(0, 0), goal=None,
               pit=None, walls=()):
@@ -87,17 +104,23 @@ def gridworld(n_rows: int = 3, n_cols: int = 4, *, horizon: int | None = None,
     """
     nr = check_positive_int("n_rows", n_rows)
     nc = check_positive_int("n_cols", n_cols)
+    slip = check_real("slip", slip)
     if not 0.0 <= slip <= 1.0:
         raise ValueError(f"slip: must lie in [0, 1], got {slip}")
-    goal = (nr - 1, nc - 1) if goal is None else tuple(goal)
-    cells = {"start": tuple(start), "goal": goal}
+    goal = (nr - 1, nc - 1) if goal is None else goal
+    cells = {"start": _cell("start", start), "goal": _cell("goal", goal)}
     if pit is not None:
-        cells["pit"] = tuple(pit)
+        cells["pit"] = _cell("pit", pit)
+    goal = cells["goal"]
     for name, (r, c) in cells.items():
         if not (0 <= r < nr and 0 <= c < nc):
             raise ValueError(f"{name}: cell {(r, c)} is outside the {nr}x{nc} grid")
-    walls = {tuple(w) for w in walls}
+    try:
+        walls = {_cell("walls", w) for w in walls}
+    except TypeError:
+        raise ValueError(f"walls: expected a sequence of (row, col) cells, got {walls!r}") from None
     S = nr * nc
+    check_array_bytes("n_rows", (S, 4, S), what="the transitions P (n_rows * n_cols states)")
     P = np.zeros((S, 4, S))
     R = np.zeros((S, 4))
     idx = lambda r, c: r * nc + c  # noqa: E731
@@ -123,7 +146,7 @@ def gridworld(n_rows: int = 3, n_cols: int = 4, *, horizon: int | None = None,
 def rock_paper_scissors(scale: float = 1.0) -> MatrixGame:
     """Rock-paper-scissors, row payoff in {-1, 0, 1} * scale; value 0, unique NE uniform."""
     A = np.array([[0.0, -1.0, 1.0], [1.0, 0.0, -1.0], [-1.0, 1.0, 0.0]])
-    return MatrixGame(scale * A)
+    return MatrixGame(check_real("scale", scale) * A)
 
 
 def puterman_two_state(gamma: float = 0.95) -> DiscountedMDP:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._rng import as_generator
-from .._validation import check_positive_float, check_positive_int
+from .._validation import check_array_bytes, check_positive_float, check_positive_int
 from ..models.games import MarkovGame, MatrixGame
 from ..models.linear import LinearMDP
 from ._common import finish_mdp
@@ -27,6 +27,9 @@ def random_transitions(shape: tuple[int, ...], n_next: int, *, rng=None, alpha: 
     """
     rng = as_generator(rng)
     alpha = check_positive_float("alpha", alpha)
+    shape = tuple(check_positive_int("shape", d) for d in shape)
+    n_next = check_positive_int("n_next", n_next)
+    check_array_bytes("shape", shape + (n_next,), what="the transitions")
     n_rows = int(np.prod(shape)) if shape else 1
     if branching is None:
         g = rng.gamma(alpha, size=(n_rows, n_next))
@@ -72,8 +75,11 @@ def random_mdp(n_states: int, n_actions: int, *, horizon: int | None = None,
     """
     S = check_positive_int("n_states", n_states)
     A = check_positive_int("n_actions", n_actions)
+    if not isinstance(stationary, (bool, np.bool_)):
+        raise ValueError(f"stationary: expected a bool, got {stationary!r}")
     rng = as_generator(rng)
     lead = () if (stationary or horizon is None) else (check_positive_int("horizon", horizon),)
+    check_array_bytes("n_states", lead + (S, A, S), what="the transitions P")
     P = random_transitions(lead + (S, A), S, rng=rng, alpha=alpha, branching=branching)
     R = rng.random(lead + (S, A))
     if isinstance(rho, str):
@@ -108,6 +114,7 @@ def random_markov_game(n_states: int, n_actions_max: int, n_actions_min: int, ho
     B = check_positive_int("n_actions_min", n_actions_min)
     H = check_positive_int("horizon", horizon)
     rng = as_generator(rng)
+    check_array_bytes("n_states", (H, S, A, B, S), what="the transitions P")
     lead = () if stationary else (H,)
     P = random_transitions(lead + (S, A, B), S, rng=rng, alpha=alpha)
     R = rng.uniform(-1.0, 1.0, lead + (S, A, B))
@@ -128,6 +135,8 @@ def random_linear_mdp(n_states: int, n_actions: int, dim: int, horizon: int, *, 
     d = check_positive_int("dim", dim)
     H = check_positive_int("horizon", horizon)
     rng = as_generator(rng)
+    check_array_bytes("n_states", (H, S, A, S), what="the induced transitions P")
+    check_array_bytes("dim", (S, A, d), what="the features phi")
     phi = random_transitions((S, A), d, rng=rng, alpha=alpha)
     lead = (1,) if stationary else (H,)
     mu = random_transitions(lead + (d,), S, rng=rng).swapaxes(-1, -2)  # [H, S, d]

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validation import (as_float_array, as_initial_distribution, check_distribution,
+from .._validation import (as_float_array, as_initial_distribution, check_array_bytes,
+                           check_distribution,
                            check_in_range, check_reward_range, common_horizon, readonly_copy)
 
 __all__ = ["MatrixGame", "MarkovGame"]
@@ -89,6 +90,7 @@ class MarkovGame:
         check_distribution("P", P)
         reward_range = check_reward_range(reward_range)
         check_in_range("R", R, *reward_range)
+        check_array_bytes("horizon", (H, S, A, B, S), what="the stage-wise transitions P")
         P = readonly_copy(np.ascontiguousarray(np.broadcast_to(P, (H, S, A, B, S))))
         R = readonly_copy(np.ascontiguousarray(np.broadcast_to(R, (H, S, A, B))))
         object.__setattr__(self, "P", P)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validation import as_float_array, common_horizon, readonly_copy
+from .._validation import as_float_array, check_array_bytes, common_horizon, readonly_copy
 from .mdp import FiniteHorizonMDP
 
 __all__ = ["LinearMDP"]
@@ -63,6 +63,8 @@ class LinearMDP:
         if theta.shape[-1] != d:
             raise ValueError(f"theta: last axis must be d = {d}, got {theta.shape}")
         H = common_horizon(horizon, phi=(phi, 4), mu=(mu, 3), theta=(theta, 2))
+        check_array_bytes("horizon", (H, S, phi.shape[-2], S),
+                          what="the induced tabular transitions P")
         phi_h = np.broadcast_to(phi, (H,) + phi.shape[-3:])
         mu_h = np.broadcast_to(mu, (H, S, d))
         theta_h = np.broadcast_to(theta, (H, d))

@@ -30,7 +30,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._validation import (as_float_array, as_initial_distribution, check_distribution,
+from .._validation import (as_float_array, as_initial_distribution, check_array_bytes,
+                           check_distribution,
                            check_gamma, check_in_range, check_reward_range, common_horizon,
                            readonly_copy)
 
@@ -93,6 +94,8 @@ class FiniteHorizonMDP:
             raise ValueError(f"R: trailing shape must be (n_states, n_actions) = "
                              f"{(n_states, n_actions)}, got {R.shape}")
         H = common_horizon(horizon, P=(P, 4), R=(R, 3))
+        # every solver allocates values V[H + 1, S]: refuse a horizon they could never hold
+        check_array_bytes("horizon", (H + 1, n_states), what="the values V")
         check_distribution("P", P)
         reward_range = check_reward_range(reward_range)
         check_in_range("R", R, *reward_range)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import PROB_TOL, as_float_array, check_distribution
+from .._validation import PROB_TOL, as_float_array, check_array_bytes, check_distribution
 
 __all__ = ["as_stochastic_policy", "deterministic_to_stochastic", "is_deterministic_policy"]
 
@@ -72,5 +72,6 @@ def as_stochastic_policy(pi, n_states: int, n_actions: int, horizon: int | None 
                              f"{lead + (n_states, n_actions)}, got {out.shape}")
         check_distribution(name, out, tol=PROB_TOL)
     if horizon is not None and out.ndim == 2:
+        check_array_bytes("horizon", (horizon,) + out.shape, what="the broadcast policy")
         out = np.broadcast_to(out, (horizon,) + out.shape)
     return np.ascontiguousarray(out, dtype=np.float64)

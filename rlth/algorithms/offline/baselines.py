@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..._validation import check_gamma, check_positive_float
+from ..._validation import check_gamma, check_positive_float, check_positive_int
 from ...estimators.confidence import resolve_delta
 from ...estimators.tabular import argmax_rows, check_counts, empirical_mdp, empirical_means
 from ...models.mdp import DiscountedMDP
@@ -77,7 +77,9 @@ def ucb_from_counts(counts, reward_sums, *, delta=None, c: float = PAPER_C_CB,
     """
     counts, r_hat, visited = empirical_means(counts, reward_sums)
     c = check_positive_float("c", c, allow_zero=True)
-    delta = resolve_delta(delta, int(counts.sum()) if n_samples is None else int(n_samples))
+    if n_samples is not None:
+        n_samples = check_positive_int("n_samples", n_samples)
+    delta = resolve_delta(delta, int(counts.sum()) if n_samples is None else n_samples)
     score = np.where(visited, r_hat + lcb_penalty(counts, delta, c, n_cells), 1.0)
     return argmax_rows(score)
 

@@ -65,7 +65,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from ..._validation import check_gamma, check_positive_float
+from ..._validation import check_gamma, check_positive_float, check_positive_int
 from ...estimators.confidence import hoeffding_log_term, hoeffding_width, resolve_delta
 from ...estimators.tabular import argmax_rows, empirical_means
 
@@ -165,6 +165,8 @@ def lcb_penalty(counts, delta: float, c: float, n_cells: int | None = None) -> n
     -------
     ndarray, same shape as ``counts``
     """
+    if n_cells is not None:
+        n_cells = check_positive_int("n_cells", n_cells)
     return hoeffding_width(counts, delta, c=c, n_union=n_cells, unvisited=1.0)
 
 
@@ -206,7 +208,9 @@ def lcb_from_counts(counts, reward_sums, *, delta=None, c: float = PAPER_C_CB,
     """
     counts, r_hat, visited = empirical_means(counts, reward_sums)
     c = check_positive_float("c", c, allow_zero=True)
-    delta = resolve_delta(delta, int(counts.sum()) if n_samples is None else int(n_samples))
+    if n_samples is not None:
+        n_samples = check_positive_int("n_samples", n_samples)
+    delta = resolve_delta(delta, int(counts.sum()) if n_samples is None else n_samples)
     bonus = lcb_penalty(counts, delta, c, n_cells)
     lower = r_hat - bonus
     if clipped:
@@ -265,9 +269,7 @@ def lcb_contextual(dataset, *, delta=None, c: float = PAPER_C_CB,
 # ----------------------------------------------------------------------------------------------
 def vi_lcb_n_folds(n_samples: int, gamma: float) -> int:
     """``T + 1`` with ``T = floor(log N / (1 - gamma))`` (at least 1) [V3]."""
-    n = int(n_samples)
-    if n < 1:
-        raise ValueError(f"n_samples: must be >= 1, got {n}")
+    n = check_positive_int("n_samples", n_samples)
     gamma = check_gamma(gamma)
     return max(int(np.floor(np.log(n) / (1.0 - gamma))), 1) + 1
 
@@ -277,6 +279,9 @@ def vi_lcb_penalty(n_samples: int, gamma: float, n_states: int, n_actions: int, 
     """The per-fold penalty coefficient ``penalty_scale * V_max * sqrt(L)``; ``b_t = coef /
     sqrt(max(m_t, 1))``, ``L = 2000 log(2 (T+1) |S||A| / delta)`` [V3]."""
     n_folds = vi_lcb_n_folds(n_samples, gamma)
+    n_states = check_positive_int("n_states", n_states)
+    n_actions = check_positive_int("n_actions", n_actions)
+    penalty_scale = check_positive_float("penalty_scale", penalty_scale, allow_zero=True)
     delta = resolve_delta(delta, n_samples)
     L = PAPER_C_VI * hoeffding_log_term(delta, n_folds * n_states * n_actions)
     return float(penalty_scale / (1.0 - gamma) * np.sqrt(L))
@@ -394,7 +399,7 @@ def vi_lcb(folds, gamma: float, *, delta=None, penalty_scale: float = 1.0,
     gamma = check_gamma(gamma)
     counts, sums, nxt, n_total = _stack_folds(folds)
     penalty_scale = check_positive_float("penalty_scale", penalty_scale, allow_zero=True)
-    n = n_total if n_samples is None else int(n_samples)
+    n = n_total if n_samples is None else check_positive_int("n_samples", n_samples)
     n_folds, S, A = counts.shape
     delta = resolve_delta(delta, n)
     L = PAPER_C_VI * hoeffding_log_term(delta, n_folds * S * A)

@@ -225,6 +225,10 @@ def run_online(mdp: FiniteHorizonMDP, agent, n_episodes: int, *, rng=None,
     K = check_positive_int("n_episodes", n_episodes)
     if engine not in ("auto", "numba", "python"):
         raise ValueError(f"engine: expected 'auto', 'numba' or 'python', got {engine!r}")
+    missing = [m for m in ("reset", "propose", "observe") if not callable(getattr(agent, m, None))]
+    if missing:
+        raise ValueError(f"agent: expected an OnlineAgent (reset, propose, observe), got "
+                         f"{type(agent).__name__} without {', '.join(missing)}")
     rng = as_generator(rng)
     has_kernel = hasattr(agent, "_kernel_args")
     if engine == "numba" and not has_kernel:

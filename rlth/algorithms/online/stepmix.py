@@ -74,7 +74,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..._kernels.dp import backward_values_kernel, policy_value_kernel
-from ..._validation import as_float_array, check_positive_float, check_positive_int
+from ..._validation import as_float_array, check_positive_float, check_positive_int, check_real
 from ...estimators.confidence import weissman_l1_log_term
 from ...models.mdp import FiniteHorizonMDP
 from ...models.policy import as_stochastic_policy
@@ -138,7 +138,7 @@ def mixture_baseline(mdp: FiniteHorizonMDP, quality: float, *, poor: str = "wors
     """
     if not isinstance(mdp, FiniteHorizonMDP):
         raise ValueError(f"mdp: expected a FiniteHorizonMDP, got {type(mdp).__name__}")
-    q = float(quality)
+    q = check_real("quality", quality)
     if not 0.0 <= q <= 1.0:
         raise ValueError(f"quality: must lie in [0, 1], got {quality}")
     P, R, H, A = mdp.P_stages, mdp.R_stages, mdp.horizon, mdp.n_actions

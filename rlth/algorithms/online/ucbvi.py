@@ -49,7 +49,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..._validation import check_delta, check_positive_float
+from ..._validation import check_delta, check_positive_float, check_positive_int
 from ...estimators.confidence import ucbvi_log_term
 from ...models.mdp import FiniteHorizonMDP
 from . import _kernels as _k
@@ -117,6 +117,13 @@ class UCBVI:
     def reset(self, mdp: FiniteHorizonMDP, n_episodes: int) -> None:
         if not isinstance(mdp, FiniteHorizonMDP):
             raise ValueError(f"mdp: expected a FiniteHorizonMDP, got {type(mdp).__name__}")
+        R = mdp.R_stages
+        if R.size and (R.min() < 0.0 or R.max() > 1.0):
+            raise ValueError(f"mdp: {type(self).__name__} needs mean rewards in [0, 1] (its "
+                             f"initial optimism Q = H, bonuses and clipping assume it), got range "
+                             f"[{R.min():.6g}, {R.max():.6g}] (declared reward_range "
+                             f"{mdp.reward_range}); rescale the rewards to [0, 1]")
+        n_episodes = check_positive_int("n_episodes", n_episodes)
         S, A, H = mdp.n_states, mdp.n_actions, mdp.horizon
         pooled = mdp.is_stationary if self.pooled is None else self.pooled
         Hc = 1 if pooled else H
