@@ -97,6 +97,7 @@ policy iteration, speculation block length and acceptance bound) are [D].
 """
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Callable
@@ -282,10 +283,19 @@ def _certificate_fh(mdp, V) -> float:
 _U = float(np.finfo(np.float64).eps) / 2
 
 
+_ROW_NNZ: "weakref.WeakKeyDictionary[DiscountedMDP, int]" = weakref.WeakKeyDictionary()
+
+
 def _row_nnz(mdp: DiscountedMDP) -> int:
-    """Largest number of nonzeros in a row of ``P.reshape(S*A, S)`` (terms of one backup)."""
-    S, A = mdp.n_states, mdp.n_actions
-    return int(np.count_nonzero(mdp.P.reshape(S * A, S), axis=1).max())
+    """Largest number of nonzeros in a row of ``P.reshape(S*A, S)`` (terms of one backup).
+
+    Cached per model (models are immutable): counting costs a pass over ``P``, a quarter of a
+    policy-iteration solve at (100, 10)."""
+    k = _ROW_NNZ.get(mdp)
+    if k is None:
+        S, A = mdp.n_states, mdp.n_actions
+        k = _ROW_NNZ[mdp] = int(np.count_nonzero(mdp.P.reshape(S * A, S), axis=1).max())
+    return k
 
 
 def backup_rounding(mdp: DiscountedMDP, V, residual: float = 0.0, *, nnz: int | None = None
