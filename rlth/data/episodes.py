@@ -34,7 +34,7 @@ import numpy as np
 from numba import njit
 
 from .._rng import as_generator
-from .._validation import (as_float_array, check_array_bytes, check_distribution,
+from .._validation import (as_float_array, check_array_bytes, check_distribution, check_instance,
                            check_nonnegative_int)
 from ..models.mdp import FiniteHorizonMDP
 from .._kernels.sampling import alias_draw, build_alias
@@ -162,9 +162,8 @@ def rollout(mdp: FiniteHorizonMDP, pi, n_episodes, *, rng=None,
     >>> d.states.shape, d.actions.shape, d.returns.shape
     ((3, 6), (3, 5), (3,))
     """
-    if not isinstance(mdp, FiniteHorizonMDP):
-        raise ValueError(f"mdp: expected a FiniteHorizonMDP, got {type(mdp).__name__} "
-                         "(use DiscountedMDP.to_finite_horizon(H))")
+    check_instance("mdp", mdp, FiniteHorizonMDP,
+                   hint="use DiscountedMDP.to_finite_horizon(H)")
     S, A, H = mdp.n_states, mdp.n_actions, mdp.horizon
     stochastic, pi_det, pi_prob, pi_alias = _policy(pi, S, A, H)
     K = check_nonnegative_int("n_episodes", n_episodes)

@@ -55,7 +55,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._kernels.softmax import masked_softmax
-from .._validation import check_positive_float, check_positive_int
+from .._validation import check_instance, check_positive_float, check_positive_int
 from ..models.preference import PreferenceGame, kl_divergence
 
 __all__ = ["RegularizedNashSolution", "NashSolution", "soft_best_response",
@@ -343,8 +343,7 @@ def solve_regularized_nash(game: PreferenceGame, tau: float, *, method: str = "n
     >>> sol.exploitability < 1e-12
     True
     """
-    if not isinstance(game, PreferenceGame):
-        raise ValueError(f"game: expected a PreferenceGame, got {type(game).__name__}")
+    check_instance("game", game, PreferenceGame)
     tau = _tau(tau)
     if method not in _METHODS:
         raise ValueError(f"method: must be one of {_METHODS}, got {method!r}")
@@ -395,8 +394,7 @@ def solve_nash(game: PreferenceGame) -> NashSolution:
     returns a vertex).  The reference policy plays no role.
     """
     from scipy.optimize import linprog
-    if not isinstance(game, PreferenceGame):
-        raise ValueError(f"game: expected a PreferenceGame, got {type(game).__name__}")
+    check_instance("game", game, PreferenceGame)
     X, Y = game.mu.shape
     pi = np.zeros((X, Y))
     values = np.zeros(X)

@@ -34,7 +34,7 @@ from typing import Protocol, Sequence
 import numpy as np
 
 from ..._rng import as_generator
-from ..._validation import check_positive_int
+from ..._validation import check_instance, check_positive_int
 from ..._kernels.dp import backward_values_kernel, policy_value_kernel
 from ..._kernels.sampling import inverse_cdf_draw, rollout_episode
 from ...models.mdp import FiniteHorizonMDP
@@ -156,15 +156,9 @@ class OnlineResult:
         return int(self.violations.sum())
 
 
-def _check_mdp(mdp) -> FiniteHorizonMDP:
-    if not isinstance(mdp, FiniteHorizonMDP):
-        raise ValueError(f"mdp: expected a FiniteHorizonMDP, got {type(mdp).__name__}")
-    return mdp
-
-
 def optimal_value(mdp: FiniteHorizonMDP) -> float:
     """Exact ``V*_1 = rho @ V*_0`` (backward induction on the true model)."""
-    mdp = _check_mdp(mdp)
+    mdp = check_instance("mdp", mdp, FiniteHorizonMDP)
     V, _ = backward_values_kernel(mdp.P_stages, mdp.R_stages, mdp.horizon, maximize=True)
     return float(mdp.rho @ V[0])
 
@@ -176,7 +170,7 @@ def exact_value(mdp: FiniteHorizonMDP, pi) -> float:
     the runner's compiled loop.
     """
     from ...models.policy import as_stochastic_policy
-    mdp = _check_mdp(mdp)
+    mdp = check_instance("mdp", mdp, FiniteHorizonMDP)
     pi = as_stochastic_policy(pi, mdp.n_states, mdp.n_actions, mdp.horizon)
     return float(policy_value_kernel(mdp.P_stages, mdp.R_stages, mdp.horizon, pi, mdp.rho))
 
@@ -221,7 +215,7 @@ def run_online(mdp: FiniteHorizonMDP, agent, n_episodes: int, *, rng=None,
     >>> res.values.shape, bool(res.cumulative_regret[-1] >= 0)
     ((200,), True)
     """
-    mdp = _check_mdp(mdp)
+    mdp = check_instance("mdp", mdp, FiniteHorizonMDP)
     K = check_positive_int("n_episodes", n_episodes)
     if engine not in ("auto", "numba", "python"):
         raise ValueError(f"engine: expected 'auto', 'numba' or 'python', got {engine!r}")

@@ -74,7 +74,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..._kernels.dp import backward_values_kernel, policy_value_kernel
-from ..._validation import as_float_array, check_positive_float, check_positive_int, check_real
+from ..._validation import (as_float_array, check_instance, check_positive_float,
+                            check_positive_int, check_real)
 from ...estimators.confidence import weissman_l1_log_term
 from ...models.mdp import FiniteHorizonMDP
 from ...models.policy import as_stochastic_policy
@@ -136,8 +137,7 @@ def mixture_baseline(mdp: FiniteHorizonMDP, quality: float, *, poor: str = "wors
     lam : float
         The mixing weight on ``pi*``.
     """
-    if not isinstance(mdp, FiniteHorizonMDP):
-        raise ValueError(f"mdp: expected a FiniteHorizonMDP, got {type(mdp).__name__}")
+    check_instance("mdp", mdp, FiniteHorizonMDP)
     q = check_real("quality", quality)
     if not 0.0 <= q <= 1.0:
         raise ValueError(f"quality: must lie in [0, 1], got {quality}")

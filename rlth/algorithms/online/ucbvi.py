@@ -49,7 +49,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..._validation import check_delta, check_positive_float, check_positive_int
+from ..._validation import check_delta, check_instance, check_positive_float, check_positive_int
 from ...estimators.confidence import ucbvi_log_term
 from ...models.mdp import FiniteHorizonMDP
 from . import _kernels as _k
@@ -115,8 +115,7 @@ class UCBVI:
 
     # ------------------------------------------------------------------ state
     def reset(self, mdp: FiniteHorizonMDP, n_episodes: int) -> None:
-        if not isinstance(mdp, FiniteHorizonMDP):
-            raise ValueError(f"mdp: expected a FiniteHorizonMDP, got {type(mdp).__name__}")
+        check_instance("mdp", mdp, FiniteHorizonMDP)
         R = mdp.R_stages
         if R.size and (R.min() < 0.0 or R.max() > 1.0):
             raise ValueError(f"mdp: {type(self).__name__} needs mean rewards in [0, 1] (its "

@@ -59,8 +59,8 @@ from numba import njit
 from ..._kernels.sampling import inverse_cdf_draw
 from ..._kernels.softmax import masked_log_softmax_inplace, masked_softmax
 from ..._rng import as_generator
-from ..._validation import (as_float_array, check_nonnegative_int, check_positive_float,
-                           check_positive_int)
+from ..._validation import (as_float_array, check_instance, check_nonnegative_int,
+                           check_positive_float, check_positive_int)
 from ...models.preference import PreferenceGame
 
 __all__ = ["PreferenceDynamicsResult", "nash_md", "nash_md_step", "geometric_mixture",
@@ -357,8 +357,7 @@ def _run(mode, game, tau, eta, lpi0, feedback, n_samples, checkpoints, rng):
 
 
 def _check_game(game):
-    if not isinstance(game, PreferenceGame):
-        raise ValueError(f"game: expected a PreferenceGame, got {type(game).__name__}")
+    check_instance("game", game, PreferenceGame)
 
 
 def _check_feedback(feedback, n_samples):
