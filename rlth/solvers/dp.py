@@ -92,8 +92,9 @@ References
 
 Provenance: the algorithms are textbook and cross-checked numerically (tests); theorem and
 section numbers of Puterman, Singh & Yee and Higham are [R] (cited from memory, not checked
-against the text).  Numerical constants of this module (dispatch threshold, tie tolerance of
-policy iteration, speculation block length and acceptance bound) are [D].
+against the text).  Numerical constants of this module (tie tolerance of policy iteration) and
+of :mod:`rlth.solvers._backward` (dispatch threshold, speculation block length and acceptance
+bound) are [D].
 """
 from __future__ import annotations
 
@@ -326,6 +327,9 @@ def backup_rounding(mdp: DiscountedMDP, V, residual: float = 0.0, *, nnz: int | 
     """
     check_disc(mdp)
     V = as_float_array("V", V, shape=(mdp.n_states,))
+    residual = check_positive_float("residual", residual, allow_zero=True)
+    if nnz is not None:
+        nnz = check_positive_int("nnz", nnz)
     return _rounding(mdp, float(np.max(np.abs(V), initial=0.0)), residual, nnz)
 
 
@@ -343,10 +347,19 @@ def _residual_disc(mdp, V, pis=None) -> float:
     return float(np.max(np.abs(TV - V)))
 
 
+def as_array(name: str, x) -> np.ndarray:
+    """``np.asarray(x)``; a ragged nested list raises ``ValueError`` naming ``name``."""
+    try:
+        return np.asarray(x)
+    except ValueError as exc:
+        raise ValueError(f"{name}: cannot be converted to an array ({exc})") from None
+
+
 def policy_array(mdp, pi, name="pi") -> np.ndarray:
     """``pi`` (deterministic or stochastic) as a validated stochastic policy array of ``mdp``."""
     horizon = mdp.horizon if isinstance(mdp, FiniteHorizonMDP) else None
-    return as_stochastic_policy(pi, mdp.n_states, mdp.n_actions, horizon=horizon, name=name)
+    return as_stochastic_policy(as_array(name, pi), mdp.n_states, mdp.n_actions,
+                                horizon=horizon, name=name)
 
 
 def bellman_residual(mdp, V, pi=None) -> float:
@@ -392,7 +405,11 @@ def bellman_residual(mdp, V, pi=None) -> float:
 
 def greedy_policy(Q) -> np.ndarray:
     """``argmax_a Q[..., a]`` as int64, ties broken towards the lowest action index."""
+    scalar = np.ndim(as_array("Q", Q)) == 0
     Q = as_float_array("Q", Q)
+    if scalar or Q.shape[-1] == 0:
+        raise ValueError(f"Q: expected an array with at least one action on the last axis, "
+                         f"got shape {Q.shape}")
     return np.argmax(Q, axis=-1).astype(np.int64)
 
 

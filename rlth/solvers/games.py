@@ -74,6 +74,7 @@ from .._validation import as_float_array, check_distribution, check_instance, fr
 from ..models.games import MarkovGame, MatrixGame
 from ..models.policy import as_stochastic_policy
 from ._cvxpy import CVXPY_SOLVERS, check_lp_solver, solve_cvxpy
+from .dp import as_array
 
 __all__ = [
     "MatrixGameSolution",
@@ -487,8 +488,9 @@ def _as_markov_game(game) -> tuple[MarkovGame, bool]:
 
 def _as_policy(game: MarkovGame, is_matrix: bool, pi, n_actions: int, name: str) -> np.ndarray:
     """Validated stochastic policy ``[H, S, n_actions]``; a matrix game also takes ``x[m]`` / an int."""
+    pi = as_array(name, pi)
     if is_matrix:
-        arr = np.asarray(pi)
+        arr = pi
         if arr.dtype.kind == "f" and arr.ndim == 1:
             pi = arr[None]           # a mixed strategy of the single state
         elif arr.dtype.kind in "iu" and arr.ndim == 0:

@@ -48,7 +48,7 @@ def occupancy(mdp, pi) -> np.ndarray:
     ----------
     mdp : FiniteHorizonMDP or DiscountedMDP
     pi : array_like
-        Deterministic or stochastic policy (see :func:`evaluate_policy`).
+        Deterministic or stochastic policy (see :func:`rlth.solvers.dp.evaluate_policy`).
 
     Returns
     -------

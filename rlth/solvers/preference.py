@@ -127,6 +127,7 @@ def soft_best_response(game: PreferenceGame, pi, tau: float) -> np.ndarray:
     Returns ``[X, Y]``; with ``tau == 0`` the uniform distribution over the (unregularized)
     best responses.
     """
+    check_instance("game", game, PreferenceGame)
     tau = _tau(tau, allow_zero=True)
     g = game.preference_against(pi)
     if tau == 0:
@@ -158,6 +159,7 @@ def regularized_exploitability(game: PreferenceGame, pi, tau: float) -> float:
     pi : array_like, shape (X, Y) or (Y,)
     tau : float >= 0
     """
+    check_instance("game", game, PreferenceGame)
     tau = _tau(tau, allow_zero=True)
     pi = game.check_policy(pi)
     return float(game.context_probs @ _context_exploitability(game, pi, tau))
@@ -169,7 +171,11 @@ def duality_gap(game: PreferenceGame, pi, pi_prime=None, *, tau: float) -> float
     defaults to ``pi``: then :math:`2e(\pi)`).
     """
     e1 = regularized_exploitability(game, pi, tau)
-    return 2 * e1 if pi_prime is None else e1 + regularized_exploitability(game, pi_prime, tau)
+    if pi_prime is None:
+        return 2 * e1
+    pi_prime = game.check_policy(pi_prime, "pi_prime")
+    e2 = _context_exploitability(game, pi_prime, _tau(tau, allow_zero=True))
+    return e1 + float(game.context_probs @ e2)
 
 
 def mmd_step(game: PreferenceGame, pi: np.ndarray, tau: float, eta: float) -> np.ndarray:
@@ -178,8 +184,17 @@ def mmd_step(game: PreferenceGame, pi: np.ndarray, tau: float, eta: float) -> np
     :math:`\pi_{t+1} \propto
     \exp\big((\log\pi_t + \eta\tau\log\mu + \eta P\pi_t)/(1+\eta\tau)\big)`.
 
-    No validation (``pi[X, Y]`` on the support, floats positive).
+    ``pi[X, Y]`` (or ``[Y]``) a policy, ``tau >= 0``, ``eta > 0``.
     """
+    check_instance("game", game, PreferenceGame)
+    pi = game.check_policy(pi)
+    tau = _tau(tau, allow_zero=True)
+    eta = check_positive_float("eta", eta)
+    return _mmd_step(game, pi, tau, eta)
+
+
+def _mmd_step(game, pi, tau, eta):
+    """:func:`mmd_step` without validation (``pi[X, Y]`` on the support)."""
     with np.errstate(divide="ignore"):
         lp = np.log(pi)
     z = (np.where(game.support, lp, 0.0)
@@ -239,7 +254,7 @@ def _mmd_until(game, pi, tau, eta, n_iter, target):
     for k in range(n_iter):
         if k % 10 == 0 and _max_residual(game, pi, tau) <= target:
             return pi, k
-        pi = mmd_step(game, pi, tau, eta)
+        pi = _mmd_step(game, pi, tau, eta)
     return pi, n_iter
 
 
@@ -350,6 +365,11 @@ def solve_regularized_nash(game: PreferenceGame, tau: float, *, method: str = "n
     tol = check_positive_float("tol", tol)
     max_iter = check_positive_int("max_iter", max_iter)
     warm_start_iter = check_positive_int("warm_start_iter", warm_start_iter)
+    if method == "cvxpy":
+        import cvxpy as cp
+        if not isinstance(solver, str) or solver.upper() not in cp.installed_solvers():
+            raise ValueError(f"solver: must be an installed cvxpy solver "
+                             f"{tuple(cp.installed_solvers())}, got {solver!r}")
     lmu = game.log_reference
     X, Y = game.mu.shape
     pi = np.zeros((X, Y))

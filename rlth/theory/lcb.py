@@ -13,12 +13,31 @@ checked against the paper text here.  [D]: our own derivation (Chernoff / Gaussi
 
 The rates hide polylog factors (``delta = 1/N`` puts ``log N`` inside the penalty); the checks say
 which normalization they use.
+
+Closed forms on the hard instances of :mod:`rlth.instances.offline_pessimism`, used as exact
+references by ``experiments/lcb.py`` and the tests: :func:`mpa_error_probability`,
+:func:`cb_expert_closed_form`, :func:`mab_kl_rate`, :func:`nonadaptive_exponent`.
 """
 from __future__ import annotations
 
 import math
 
+from .._validation import check_positive_float, check_positive_int, check_real
 from . import Theorem, register
+
+
+def _probability(name, x):
+    x = check_real(name, x)
+    if not 0.0 <= x <= 1.0:
+        raise ValueError(f"{name}: must lie in [0, 1], got {x}")
+    return x
+
+
+def _c_star(c_star, strict):
+    c_star = check_real("c_star", c_star)
+    if c_star < 1.0 or (strict and c_star == 1.0):
+        raise ValueError(f"c_star: must be {'>' if strict else '>='} 1, got {c_star}")
+    return c_star
 
 PAPER = "Rashidinejad, Zhu, Ma, Jiao, Russell (2021)"
 ARXIV = "2103.12021"
@@ -30,25 +49,30 @@ __all__ = ["mpa_error_probability", "cb_expert_closed_form", "mab_kl_rate", "non
 def mpa_error_probability(n_samples: int, mu_star: float) -> float:
     """Exact ``Pr(N(a*) <= N/2)`` for ``N(a*) ~ Bin(N, mu_star)``: the error probability of the
     most-played arm on a two-arm instance with ties to the other arm (index 0) [D]."""
+    n_samples = check_positive_int("n_samples", n_samples)
+    mu_star = _probability("mu_star", mu_star)
     from scipy.stats import binom
     return float(binom.cdf(n_samples // 2, n_samples, mu_star))
 
 
 def cb_expert_closed_form(n_contexts: int, n_samples: int) -> float:
     """``(S - 1)/N (1 - 1/N)^N``: expected loss of an LCB that is right on every logged context."""
-    S, N = int(n_contexts), int(n_samples)
+    S = check_positive_int("n_contexts", n_contexts)
+    N = check_positive_int("n_samples", n_samples)
     return (S - 1) / N * math.exp(N * math.log1p(-1.0 / N))
 
 
 def mab_kl_rate(c_star: float) -> float:
     """``KL(Bern(1/2) || Bern(1/C*))``: exponential rate of ``Pr(Bin(N, 1/C*) <= N/2)`` [D]."""
-    p = 1.0 / c_star
+    p = 1.0 / _c_star(c_star, strict=True)
     return 0.5 * math.log(0.5 / p) + 0.5 * math.log(0.5 / (1.0 - p))
 
 
 def nonadaptive_exponent(c_star: float, c: float) -> float:
     """Gaussian heuristic [D] for LCB's slope on the two-arm instance with a frequent optimal arm:
     ``-1/2 - kappa`` with ``kappa = 2 c (1 - sqrt(C* - 1))^2 / C*`` (docs/explanation/theory_notes.md, LCB section 3)."""
+    c_star = _c_star(c_star, strict=False)
+    c = check_positive_float("c", c, allow_zero=True)
     return -0.5 - 2.0 * c * (1.0 - math.sqrt(c_star - 1.0)) ** 2 / c_star
 
 

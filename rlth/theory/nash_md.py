@@ -33,6 +33,13 @@ Registered theorems
     :math:`O(\eta\tau)` perturbation of :math:`\pi_\eta`, so the logit error is :math:`O(\eta)`
     and the KL :math:`O(\eta^2)`.
 
+Closed forms
+------------
+:func:`linear_preference_equilibrium` -- the regularized equilibrium of
+:func:`rlth.instances.preference.linear_preference` (an exact reference for the solvers and
+experiments); :func:`nash_md_bound`, :func:`tau_scaling_bound`, :func:`constant_step_bound` --
+the registered bounds.
+
 References
 ----------
 R. Munos et al., "Nash Learning from Human Feedback", ICML 2024, arXiv:2312.00886, Theorem 1.
@@ -44,7 +51,7 @@ import math
 import numpy as np
 
 from .._kernels.softmax import masked_softmax
-from .._validation import as_float_array, check_positive_float
+from .._validation import as_float_array, check_distribution, check_positive_float
 from ..instances.preference import linear_preference_scale, reward_table
 from . import Theorem, register
 
@@ -65,9 +72,14 @@ def linear_preference_equilibrium(rewards, c: float | None, mu, tau: float) -> n
     ``c`` must be the value used to build the game (``None`` means the same default).
     """
     r = reward_table(rewards)
+    if r.size == 0:
+        raise ValueError(f"rewards: is empty (shape {r.shape})")
     c = linear_preference_scale(r, c)
     tau = check_positive_float("tau", tau)
     mu = as_float_array("mu", mu, ndim=(1, 2))
+    if mu.shape[-1] != r.shape[1] or mu.ndim == 2 and mu.shape[0] not in (1, r.shape[0]):
+        raise ValueError(f"mu: expected shape ({r.shape[1]},) or {r.shape}, got {mu.shape}")
+    check_distribution("mu", mu)
     mu = np.broadcast_to(mu if mu.ndim == 2 else mu[None], r.shape)
     support = mu > 0
     return masked_softmax(np.log(np.where(support, mu, 1.0)) + r / (c * tau), support)

@@ -26,15 +26,27 @@ from functools import lru_cache
 
 import numpy as np
 
+from .._validation import check_nonnegative_int, check_positive_int, check_real
 from . import Theorem, register
 
 __all__ = ["bernoulli_mae", "selftest_mdp", "return_pmf", "mc_eval_mae"]
 
 
+def _count(name, x) -> int:
+    """A sweep value (a real, possibly a float such as ``1e3``) rounded to an integer >= 1."""
+    n = int(round(check_real(name, x)))
+    if n < 1:
+        raise ValueError(f"{name}: must be >= 1 (after rounding), got {x!r}")
+    return n
+
+
 def bernoulli_mae(N, p: float) -> float:
     """Exact :math:`E|\\hat p_N - p|` for the mean of ``N`` Bernoulli(``p``) draws. [D]"""
     from scipy.stats import binom
-    N = int(round(float(N)))
+    N = _count("N", N)
+    p = check_real("p", p)
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"p: must lie in [0, 1], got {p}")
     k = np.arange(N + 1)
     return float(binom.pmf(k, N, p) @ np.abs(k / N - p))
 
@@ -50,6 +62,10 @@ def selftest_mdp(seed: int = 7, n_states: int = 4, n_actions: int = 2, horizon: 
         policy has Dirichlet(1) rows.  Everything is drawn from ``seed``.
     """
     from ..instances.random import random_mdp
+    seed = check_nonnegative_int("seed", seed)
+    n_states = check_positive_int("n_states", n_states)
+    n_actions = check_positive_int("n_actions", n_actions)
+    horizon = check_positive_int("horizon", horizon)
     rng = np.random.default_rng(seed)
     mdp = random_mdp(n_states, n_actions, horizon=horizon, rng=rng, stationary=False)
     pi = rng.dirichlet(np.ones(n_actions), size=(horizon, n_states))
@@ -63,6 +79,8 @@ def return_pmf(mdp, pi) -> np.ndarray:
     Forward recursion on the joint law ``d[s, g]`` of (state, reward so far): at step ``h``,
     ``d'[s', g + r] += d[s, g] pi_h(a|s) Pr(r | s, a) P_h(s'|s, a)``.
     """
+    from ..solvers.dp import check_fh, policy_array
+    pi = policy_array(check_fh(mdp), pi)
     H, S = mdp.horizon, mdp.n_states
     d = np.zeros((S, H + 1))
     d[:, 0] = mdp.rho
@@ -80,8 +98,8 @@ def return_pmf(mdp, pi) -> np.ndarray:
 
 def mc_eval_mae(K, seed: int = 7) -> float:
     """Exact :math:`E|\\bar G_K - V^\\pi|` on :func:`selftest_mdp` (``seed``). [D]"""
-    K = int(round(float(K)))
-    pmf = _pmf(seed)
+    K = _count("K", K)
+    pmf = _pmf(check_nonnegative_int("seed", seed))
     H = pmf.size - 1
     v = float(np.arange(H + 1) @ pmf)
     n = K * H + 1

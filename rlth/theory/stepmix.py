@@ -1,7 +1,7 @@
 r"""UCBVI (Azar, Osband, Munos 2017) and StepMix / EpsMix (Li, Huang, Shen, Yang 2023) as data.
 
 Regret is the pseudo-regret :math:`\mathrm{Reg}(K) = \sum_{k \le K} V^*_1 - V^{\pi_k}_1` with
-exact values (:func:`rlth.algorithms.online.run_online`); the sweep variable is the number of
+exact values (:func:`rlth.algorithms.online.runner.run_online`); the sweep variable is the number of
 episodes ``K`` (one run per ``K``, since UCBVI's ``L = ln(5 S A K H / delta)`` depends on it).
 
 Provenance
@@ -16,6 +16,10 @@ Provenance
 * ``ucbvi.violations``: [D] each violating episode costs pseudo-regret at least
   ``V* - (1 - alpha) V_b``, so #violations <= Reg(K) / (V* - (1 - alpha) V_b): UCBVI's count
   grows at most like its regret.
+
+Closed forms and regime tests: :func:`gap_chain_values` (exact values of
+:func:`rlth.instances.episodic_minimax.gap_chain`, the reference of the minimax experiment and
+its tests), :func:`ucbvi_in_regime`, :func:`average_count_at_least`.
 """
 from __future__ import annotations
 
@@ -23,7 +27,7 @@ import math
 
 import numpy as np
 
-from .._validation import check_in_range, check_positive_int
+from .._validation import check_in_range, check_positive_int, check_real
 
 from . import Theorem, register
 
@@ -32,17 +36,19 @@ __all__ = ["gap_chain_values", "ucbvi_in_regime", "average_count_at_least"]
 
 def gap_chain_values(gap: float, *, horizon: int = 5, trap_good: float = 0.0,
                      quality: float | None = None) -> dict:
-    """Closed-form values of :func:`gap_chain` (any ``n_blocks``, ``n_actions``).
+    """Closed-form values of :func:`rlth.instances.episodic_minimax.gap_chain` (any ``n_blocks``,
+    ``n_actions``).
 
     Returns ``{"v_star", "v_near", "v_worst"}`` and, when ``quality`` is given, ``"v_b"``: the
     value of the per-step mixture baseline with weight ``quality`` on ``pi*``.
     """
-    gap, H = float(gap), check_positive_int("horizon", horizon)
+    gap, H = check_real("gap", gap), check_positive_int("horizon", horizon)
+    trap_good = check_real("trap_good", trap_good)
     r1 = 0.5
     out = {"v_star": r1 + (H - 1) * (0.5 + gap), "v_near": r1 + (H - 1) * 0.5,
            "v_worst": r1 + (H - 1) * float(trap_good)}
     if quality is not None:
-        qv = float(quality)
+        qv = check_real("quality", quality)
         check_in_range("quality", np.asarray(qv), 0.0, 1.0)
         out["v_b"] = out["v_worst"] + qv * (out["v_star"] - out["v_worst"])
     return out

@@ -59,8 +59,9 @@ from numba import njit
 from ..._kernels.sampling import inverse_cdf_draw
 from ..._kernels.softmax import masked_log_softmax_inplace, masked_softmax
 from ..._rng import as_generator
-from ..._validation import (as_float_array, check_instance, check_nonnegative_int,
-                           check_positive_float, check_positive_int)
+from ..._validation import (as_float_array, check_array_bytes, check_distribution,
+                           check_instance, check_nonnegative_int, check_positive_float,
+                           check_positive_int, check_real, check_in_range)
 from ...models.preference import PreferenceGame
 
 __all__ = ["PreferenceDynamicsResult", "nash_md", "nash_md_step", "geometric_mixture",
@@ -146,7 +147,15 @@ def theorem_step_sizes(tau: float, n_iter: int, offset: int = 0) -> np.ndarray:
     tau = check_positive_float("tau", tau)
     n = check_nonnegative_int("n_iter", n_iter)
     offset = check_nonnegative_int("offset", offset)
+    check_array_bytes("n_iter", (n,), what="the step-size schedule")
     return 2.0 / (tau * (np.arange(n, dtype=np.float64) + 2.0 + offset))
+
+
+def _is_scalar(x) -> bool:
+    try:
+        return np.ndim(x) == 0
+    except ValueError:   # a ragged nested list: as_float_array names the argument
+        return False
 
 
 def step_sizes(eta, tau: float, n_iter: int, *, max_weight: float | None = 1.0) -> np.ndarray:
@@ -163,11 +172,15 @@ def step_sizes(eta, tau: float, n_iter: int, *, max_weight: float | None = 1.0) 
         If given, require :math:`\eta_t\tau \le` ``max_weight`` (the geometric-mixture weight).
     """
     n = check_nonnegative_int("n_iter", n_iter)
+    tau = check_positive_float("tau", tau)
+    if max_weight is not None:
+        max_weight = check_positive_float("max_weight", max_weight)
     if eta is None:
         return theorem_step_sizes(tau, n)
+    check_array_bytes("n_iter", (n,), what="the step-size schedule")
     if callable(eta):
-        arr = np.array([float(eta(t)) for t in range(n)], dtype=np.float64)
-    elif np.ndim(eta) == 0:
+        arr = as_float_array("eta", [eta(t) for t in range(n)], ndim=1)
+    elif _is_scalar(eta):
         arr = np.full(n, check_positive_float("eta", eta))
     else:
         arr = as_float_array("eta", eta, ndim=1)
@@ -211,6 +224,17 @@ def _initial_logits(game: PreferenceGame, pi0) -> np.ndarray:
 def geometric_mixture(pi, mu, weight: float) -> np.ndarray:
     r"""Normalized geometric mixture :math:`\pi^{1-w}\mu^{w}/Z` per row (eq. 3 with
     :math:`w = \eta_t\tau`).  ``pi``, ``mu``: ``[X, Y]`` with the support of ``mu``."""
+    mu = as_float_array("mu", mu, ndim=2)
+    check_distribution("mu", mu)
+    pi = as_float_array("pi", pi, shape=mu.shape)
+    check_distribution("pi", pi)
+    weight = check_real("weight", weight)
+    check_in_range("weight", np.asarray(weight), 0.0, 1.0)
+    return _geometric_mixture(pi, mu, weight)
+
+
+def _geometric_mixture(pi, mu, weight):
+    """:func:`geometric_mixture` without validation."""
     pi = np.asarray(pi, dtype=np.float64)
     mu = np.asarray(mu, dtype=np.float64)
     sup = mu > 0
@@ -238,14 +262,19 @@ def nash_md_step(game: PreferenceGame, pi, tau: float, eta: float, g=None) -> np
     ndarray, shape (X, Y)
         :math:`\pi_{t+1}`.
     """
+    _check_game(game)
     pi = game.check_policy(pi)
     tau = check_positive_float("tau", tau)
     eta = check_positive_float("eta", eta)
     if eta * tau > 1 + 1e-12:
         raise ValueError(f"eta: need eta * tau <= 1, got {eta * tau}")
-    mix = geometric_mixture(pi, game.mu, eta * tau)
+    mix = _geometric_mixture(pi, game.mu, eta * tau)
     if g is None:
         g = np.einsum("xab,xb->xa", game.pref, mix)
+    else:
+        g = as_float_array("g", g, ndim=(1, 2))
+        if g.shape not in (game.mu.shape, game.mu.shape[1:]):
+            raise ValueError(f"g: expected shape {game.mu.shape}, got {g.shape}")
     with np.errstate(divide="ignore"):
         z = np.log(mix) + eta * np.asarray(g)
     return masked_softmax(z, game.support)
