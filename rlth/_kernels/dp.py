@@ -1,4 +1,5 @@
-"""Private numba kernels behind :mod:`rlth.solvers.dp` (the public API is numpy).
+"""Private numba DP kernels behind :mod:`rlth.solvers.dp` and :mod:`rlth.solvers._backward` (the
+public API is numpy); the value-only kernels also serve :mod:`rlth.algorithms.online`.
 
 All kernels assume validated, C-contiguous float64 input (the models guarantee it) and write
 into caller-allocated outputs, so a call costs no allocation and no validation.  Layout:
@@ -111,7 +112,8 @@ def max_argmax_kernel(Qh, v, pi_h):
 
 @njit(cache=True, fastmath=_FM)
 def verify_block_kernel(Q, W, V, pi, h, tol_factor, r_max):
-    """Acceptance loop of a speculative block (see ``dp._speculative_stages``).
+    """Acceptance loop of a speculative block
+    (see :func:`rlth.solvers._backward.speculative_stages`).
 
     ``Q[h-i]`` (``i = 0..k-1``, ``k = W.shape[0]``) already holds the backup of ``W[i]``.  For
     each ``i``: ``V[h-i] = max_a Q[h-i]``, ``pi[h-i] = argmax_a`` (lowest index on ties); then,

@@ -10,6 +10,7 @@
 API rule (``docs/contributing/family_contract.md``): a batch learner is a function returning a
 frozen ``*Result`` (or the policy it outputs); an interactive learner is an agent class under the
 :class:`rlth.algorithms.online.runner.OnlineAgent` protocol, driven by a runner.  Shared code
-lives in :mod:`rlth.estimators` and :mod:`rlth._kernels`, never in another family's private
-names.  Submodules are imported on demand (each compiles its own numba kernels).
+lives in :mod:`rlth.estimators`, :mod:`rlth._kernels` or a setting's own ``_kernels`` (e.g.
+:mod:`rlth.algorithms.online._kernels`, shared by that setting's families), never in another
+family's private names.  Submodules are imported on demand (each compiles its own numba kernels).
 """

@@ -227,7 +227,8 @@ class TrajectoryDataset(_DictMixin):
     rewards : array_like, shape (K, H)
         Observed rewards r_h.
     n_states, n_actions : int, optional
-        Sizes of the MDP (inferred as ``max + 1`` when omitted; :func:`rollout` sets them).
+        Sizes of the MDP (inferred as ``max + 1`` when omitted;
+        :func:`rlth.data.episodes.rollout` sets them).
     """
 
     states: np.ndarray

@@ -14,7 +14,7 @@ States ``s = 2 i + l`` for block ``i in [m]`` and label ``l in {0 (bad), 1 (good
 ``S`` states.
 
 * Reward: ``r(s, a) = l(s)`` (1 in a good state, 0 in a bad one, whatever the action).  The
-  agents of :mod:`rlth.algorithms.online.runner` know the mean rewards, so the gap is put in the
+  online agents (:mod:`rlth.algorithms.online`) know the mean rewards, so the gap is put in the
   transitions, where it has to be learned.
 * Transition from any state under action ``a``: the next block is uniform on ``[m]``, the next
   label is good with probability ``q_a``:

@@ -14,8 +14,9 @@ for EpsMix).  The runner
    :math:`V^{\pi_k}_1 - (1-\alpha) V^{\pi_b}_1`, and hands the trajectory to the agent.
 
 Only expected quantities enter the regret (docs/explanation/conventions.md section 3: pseudo-regret uses exact
-:math:`V^*`, never Monte-Carlo returns).  Rewards are never sampled: the agents of this module
-know the mean reward function (Azar et al. 2017's setting), so a trajectory is states and
+:math:`V^*`, never Monte-Carlo returns).  Rewards are never sampled: the agents run here
+(:mod:`~rlth.algorithms.online.ucbvi`, :mod:`~rlth.algorithms.online.stepmix`) know the mean
+reward function (Azar et al. 2017's setting), so a trajectory is states and
 actions only.
 
 Two engines give identical results under a shared seed: ``"python"`` calls
