@@ -297,37 +297,30 @@ def run_episodes(P, R, rho, H, K, algo, bonus_type, c_bonus, L, clip_remaining, 
         for s in range(S):
             vo += rho[s] * Vbar[0, s]
         opt[k] = vo
-        if algo == ALGO_UCBVI:
-            mix_policy(pi_b, pibar, 1.0, buf)
-            v = policy_value_kernel(P, R, H, buf, rho)
-            value[k] = v
-            realized[k] = v
-            weight[k] = 1.0
-            pess[k] = np.nan
-            rollout_episode(P, rho, buf, H, rng, states, actions)
-        elif algo == ALGO_STEPMIX:
-            w, fw = largest_feasible_weight(R, n_sa, n_sas, H, pi_b, pibar, rho, w_conf,
-                                            c_pess, thr, n_grid, n_bisect, buf, v_couple)
-            if w == 0.0:
-                fw = mixture_lower_bound(R, n_sa, n_sas, H, pi_b, pibar, rho, w_conf, c_pess,
-                                         v_couple, 0.0, buf)
-            mix_policy(pi_b, pibar, w, buf)
-            v = policy_value_kernel(P, R, H, buf, rho)
-            value[k] = v
-            realized[k] = v
-            weight[k] = w
-            pess[k] = fw
-            rollout_episode(P, rho, buf, H, rng, states, actions)
-        elif algo == ALGO_SWITCH:
-            mix_policy(pi_b, pibar, 1.0, buf)
-            f1 = pessimistic_value(R, n_sa, n_sas, H, buf, rho, w_conf, c_pess)
-            if f1 >= thr:
+        if algo == ALGO_UCBVI or algo == ALGO_STEPMIX or algo == ALGO_SWITCH:
+            # choose the per-step weight w of the optimistic policy and its lower bound fw,
+            # leaving the mixture in buf; then evaluate it exactly and roll it out
+            if algo == ALGO_UCBVI:
                 w = 1.0
-                fw = f1
-            else:
-                w = 0.0
-                mix_policy(pi_b, pibar, 0.0, buf)
-                fw = pessimistic_value(R, n_sa, n_sas, H, buf, rho, w_conf, c_pess)
+                fw = np.nan
+                mix_policy(pi_b, pibar, 1.0, buf)
+            elif algo == ALGO_STEPMIX:
+                w, fw = largest_feasible_weight(R, n_sa, n_sas, H, pi_b, pibar, rho, w_conf,
+                                                c_pess, thr, n_grid, n_bisect, buf, v_couple)
+                if w == 0.0:
+                    fw = mixture_lower_bound(R, n_sa, n_sas, H, pi_b, pibar, rho, w_conf,
+                                             c_pess, v_couple, 0.0, buf)
+                mix_policy(pi_b, pibar, w, buf)
+            else:  # Switch
+                mix_policy(pi_b, pibar, 1.0, buf)
+                f1 = pessimistic_value(R, n_sa, n_sas, H, buf, rho, w_conf, c_pess)
+                if f1 >= thr:
+                    w = 1.0
+                    fw = f1
+                else:
+                    w = 0.0
+                    mix_policy(pi_b, pibar, 0.0, buf)
+                    fw = pessimistic_value(R, n_sa, n_sas, H, buf, rho, w_conf, c_pess)
             v = policy_value_kernel(P, R, H, buf, rho)
             value[k] = v
             realized[k] = v
