@@ -31,6 +31,7 @@ __all__ = [
     "PROB_TOL",
     "MAX_ARRAY_BYTES",
     "check_array_bytes",
+    "as_array",
     "as_float_array",
     "check_ndim",
     "check_distribution",
@@ -49,6 +50,15 @@ __all__ = [
     "freeze",
     "readonly_copy",
 ]
+
+
+def as_array(name: str, x) -> np.ndarray:
+    """``np.asarray(x)``; input numpy cannot turn into an array (e.g. a ragged nested list)
+    raises ``ValueError`` naming ``name``."""
+    try:
+        return np.asarray(x)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name}: cannot be converted to an array ({exc})") from None
 
 
 def as_float_array(name: str, x, ndim: int | tuple[int, ...] | None = None,

@@ -260,8 +260,9 @@ def code_fingerprint(experiment) -> str:
     return hashlib.sha256("\n\0".join(parts).encode()).hexdigest()[:16]
 
 
-def metadata(experiment, profile: str) -> dict:
-    """Header of a store file: versions, git commit, constants, seed, profile, time."""
+def metadata(experiment, profile: str, code: str | None = None) -> dict:
+    """Header of a store file: versions, git commit, constants, seed, profile, time and the
+    :func:`code_fingerprint` (``code``, computed when not given)."""
     import importlib.metadata as im
 
     import rlth
@@ -280,7 +281,7 @@ def metadata(experiment, profile: str) -> dict:
         "seed": int(experiment.seed),
         "replicates": int(experiment.replicates[profile]),
         "rlth_version": rlth.__version__,
-        "code": code_fingerprint(experiment),
+        "code": code if code is not None else code_fingerprint(experiment),
         "git_commit": _git_commit(),
         "python": platform.python_version(),
         "packages": packages,

@@ -366,7 +366,7 @@ def run_experiment(experiment, profile: str = "quick", *, backend: str = "serial
             n_missing += len(reps)
     if n_missing == 0:
         return _in_grid_order(experiment, profile, stored, complete_only=True)
-    header = metadata(experiment, profile)
+    header = metadata(experiment, profile, code)
     # the first header of the records resumed (this code, or an older store without a code)
     mine = [h for h in headers if h.get("code") in (code, None)]
     if stored and mine and mine[0].get("git_commit") != header["git_commit"]:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import PROB_TOL, as_float_array, check_array_bytes, check_distribution
+from .._validation import (PROB_TOL, as_array, as_float_array, check_array_bytes,
+                           check_distribution)
 
 __all__ = ["as_stochastic_policy", "deterministic_to_stochastic", "is_deterministic_policy"]
 
@@ -53,7 +54,7 @@ def as_stochastic_policy(pi, n_states: int, n_actions: int, horizon: int | None 
     ValueError
         Wrong shape, action index out of range, negative entries or rows not summing to 1.
     """
-    arr = np.asarray(pi)
+    arr = as_array(name, pi)
     if arr.dtype == bool:
         raise ValueError(f"{name}: boolean arrays are not policies")
     lead = () if horizon is None else (horizon,)

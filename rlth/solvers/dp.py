@@ -106,7 +106,7 @@ from typing import Callable
 import numpy as np
 
 from .._kernels import dp as K
-from .._validation import (as_float_array, check_instance, check_positive_float,
+from .._validation import (as_array, as_float_array, check_instance, check_positive_float,
                            check_positive_int, freeze)
 from ..models.mdp import DiscountedMDP, FiniteHorizonMDP
 from ..models.policy import as_stochastic_policy
@@ -347,19 +347,10 @@ def _residual_disc(mdp, V, pis=None) -> float:
     return float(np.max(np.abs(TV - V)))
 
 
-def as_array(name: str, x) -> np.ndarray:
-    """``np.asarray(x)``; a ragged nested list raises ``ValueError`` naming ``name``."""
-    try:
-        return np.asarray(x)
-    except ValueError as exc:
-        raise ValueError(f"{name}: cannot be converted to an array ({exc})") from None
-
-
 def policy_array(mdp, pi, name="pi") -> np.ndarray:
     """``pi`` (deterministic or stochastic) as a validated stochastic policy array of ``mdp``."""
     horizon = mdp.horizon if isinstance(mdp, FiniteHorizonMDP) else None
-    return as_stochastic_policy(as_array(name, pi), mdp.n_states, mdp.n_actions,
-                                horizon=horizon, name=name)
+    return as_stochastic_policy(pi, mdp.n_states, mdp.n_actions, horizon=horizon, name=name)
 
 
 def bellman_residual(mdp, V, pi=None) -> float:

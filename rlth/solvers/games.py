@@ -70,11 +70,10 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import linprog
 
-from .._validation import as_float_array, check_distribution, check_instance, freeze
+from .._validation import as_array, as_float_array, check_distribution, check_instance, freeze
 from ..models.games import MarkovGame, MatrixGame
 from ..models.policy import as_stochastic_policy
 from ._cvxpy import CVXPY_SOLVERS, check_lp_solver, solve_cvxpy
-from .dp import as_array
 
 __all__ = [
     "MatrixGameSolution",

@@ -136,21 +136,22 @@ class OnlineResult:
         """``V^{pi_k}_1 - (1 - alpha) V_b`` per episode (NaN without a threshold)."""
         return self.values - self.threshold
 
-    @property
-    def violations(self) -> np.ndarray:
-        """Episodes whose exact value is below the threshold (beyond :data:`VIOLATION_TOL`)."""
+    def _below_threshold(self, values: np.ndarray) -> np.ndarray:
+        """``values`` below the threshold beyond :data:`VIOLATION_TOL` (none without one)."""
         if not np.isfinite(self.threshold):
             return np.zeros(self.n_episodes, dtype=bool)
         tol = VIOLATION_TOL * max(1.0, abs(self.threshold))
-        return self.values < self.threshold - tol
+        return values < self.threshold - tol
+
+    @property
+    def violations(self) -> np.ndarray:
+        """Episodes whose exact value is below the threshold (beyond :data:`VIOLATION_TOL`)."""
+        return self._below_threshold(self.values)
 
     @property
     def realized_violations(self) -> np.ndarray:
         """Episodes whose *rolled-out component* has exact value below the threshold."""
-        if not np.isfinite(self.threshold):
-            return np.zeros(self.n_episodes, dtype=bool)
-        tol = VIOLATION_TOL * max(1.0, abs(self.threshold))
-        return self.realized_values < self.threshold - tol
+        return self._below_threshold(self.realized_values)
 
     @property
     def n_violations(self) -> int:
