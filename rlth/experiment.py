@@ -26,6 +26,8 @@ to run and check it on its own (same options as ``rlth check``).
 """
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass, field
 from typing import Callable, Mapping, Sequence
 
@@ -66,6 +68,21 @@ class Check:
         Overrides the theorem's ``trivial_max`` (``trivial_max(x, **params)`` or a number).
     in_regime : callable or None
         Overrides the theorem's ``in_regime(x, **params) -> bool``.
+    compare_with : mapping or None
+        A level comparison against another measured curve: the bound at each ``x`` is the
+        replicate-mean of the same ``metric`` on the points matching this filter at the same
+        ``x`` (e.g. ``{"algo": "bayes"}``, the Bayes-optimal rule's regret).  ``kind="lower"``:
+        FAIL if some mean lies more than ``COMPARE_Z`` standard errors of the difference below
+        the compared mean (``"upper"``: above).  The verdict reports the smallest (largest)
+        ratio of the two means.
+    burn_in_metric : str or None
+        A *measured* burn-in: a point is fitted only if ``x > burn_in_factor`` times the
+        largest replicate value of this record key at that point (e.g. the episode after which
+        a conservative agent's mixing weight stays 1; a run that never settles records ``K``,
+        which excludes its point).  No point past it: INCONCLUSIVE, with the
+        measured burn-in in the reason.  Bound comparisons still use every point in the regime.
+    burn_in_factor : float
+        The factor of ``burn_in_metric`` (default 10).
     """
 
     theorem: str
@@ -79,6 +96,14 @@ class Check:
     label: str = ""
     trivial_max: float | Callable[..., float] | None = None
     in_regime: Callable[..., bool] | None = None
+    compare_with: Mapping[str, object] | None = None
+    burn_in_metric: str | None = None
+    burn_in_factor: float = 10.0
+
+    def __post_init__(self):
+        f = self.burn_in_factor
+        if not (isinstance(f, (int, float)) and math.isfinite(f) and f > 0):
+            raise ValueError(f"burn_in_factor: must be a positive finite number, got {f!r}")
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,13 @@ replicates of every point are resampled with replacement, the means recomputed a
 Verdict (first rule that applies; ``p`` predicted exponent, ``t`` the theorem's tolerance)
 --------------------------------------------------------------------------------------------
 1. NOT-IN-REGIME: the theorem/check gives a regime predicate and no point satisfies it.
-2. INCONCLUSIVE: fewer than 3 fitted points, or the fitted ``x`` spans < 1.5 decades.
+2. INCONCLUSIVE: (slope checks) fewer than 3 fitted points, or the fitted ``x`` spans < 1.5
+   decades, or (a check with ``burn_in_metric``) no point lies past ``burn_in_factor`` times the
+   measured burn-in.  A level check (no predicted exponent: ``bound`` or ``compare_with``) is
+   judged point by point and needs no slope: PASS, FAIL or VACUOUS-BOUND.
 3. FAIL: the explicit bound is violated (``upper``: some mean above ``bound``; ``lower``: some mean
-   below it), or the exact ``reference`` disagrees with a mean by more than 5.5 standard errors, or
+   below it), or a ``compare_with`` level is violated by more than 3 standard errors of the
+   difference, or the exact ``reference`` disagrees with a mean by more than 5.5 standard errors, or
    the *whole* slope CI lies outside the accepted slopes (a clear violation is a FAIL however wide
    the CI is).
 4. INCONCLUSIVE: the slope CI is wider than 0.2.
@@ -39,13 +43,15 @@ from .store import point_key
 
 __all__ = ["SlopeFit", "CheckResult", "fit_slope", "bootstrap_slopes", "aggregate",
            "evaluate_check", "evaluate_experiment", "format_table", "write_verdicts_csv", "VERDICTS",
-           "MIN_POINTS", "MIN_DECADES", "MAX_CI_WIDTH", "REFERENCE_Z"]
+           "MIN_POINTS", "MIN_DECADES", "MAX_CI_WIDTH", "REFERENCE_Z",
+           "COMPARE_Z"]
 
 VERDICTS = ("PASS", "FAIL", "VACUOUS-BOUND", "NOT-IN-REGIME", "INCONCLUSIVE")
 MIN_POINTS = 3          # fewer fitted points: INCONCLUSIVE
 MIN_DECADES = 1.5       # fit window narrower (in decades of the fitted x): INCONCLUSIVE
 MAX_CI_WIDTH = 0.2      # slope CI wider: INCONCLUSIVE (unless a clear FAIL)
 REFERENCE_Z = 5.5       # |mean - exact reference| allowed, in standard errors (two-sided 3.8e-8)
+COMPARE_Z = 3.0         # compare_with: one-sided z of a level violation against another curve
 
 
 @dataclass(frozen=True)
@@ -345,8 +351,32 @@ def evaluate_check(check, records: Sequence[dict], *, experiment: str = "", theo
             notes.append(f"mean disagrees with the exact reference (z={zmax:.1f} > {REFERENCE_Z})")
     base.update(bound=bound_status, vacuous=vacuous)
 
+    if check.compare_with is not None:
+        cmp_status, cmp_fail, cmp_note = _compare_level(check, records, kind, xraw, samples,
+                                                         idx_reg)
+        bound_status = cmp_status if bound_status == "n/a" else f"{bound_status}; {cmp_status}"
+        base.update(bound=bound_status)
+        notes.append(cmp_note)
+        bound_fail |= cmp_fail
+
+    # measured burn-in: fit only past burn_in_factor x the measured burn-in
+    fit_ok = in_regime.copy()
+    if check.burn_in_metric is not None:
+        # the largest replicate's burn-in (a run that never settles records its K and so
+        # excludes the point: x must lie strictly past factor x burn-in)
+        burn = np.array([np.max(v) for v in _metric_at(records, check.burn_in_metric, check.x,
+                                                       check.where, xraw)])
+        fit_ok &= xraw > check.burn_in_factor * burn
+        if not fit_ok.any():
+            return CheckResult(
+                verdict="FAIL" if bound_fail else "INCONCLUSIVE",
+                reason="; ".join(notes + [
+                    f"burn-in dominates: {check.x} <= {check.burn_in_factor:g} x measured "
+                    f"{check.burn_in_metric} at every point (measured {burn.min():.3g} .. "
+                    f"{burn.max():.3g}; largest {check.x} {xraw.max():g})"]), **base)
+
     # fit window
-    sel = in_regime.copy()
+    sel = fit_ok.copy()
     if check.fit_window is not None:
         lo, hi = check.fit_window
         sel &= (xraw >= lo) & (xraw <= hi)
@@ -359,6 +389,20 @@ def evaluate_check(check, records: Sequence[dict], *, experiment: str = "", theo
     drop_txt = f" ({n_dropped} with mean <= 0 dropped)" if n_dropped else ""
     if any(samples[i].size < 2 for i in np.flatnonzero(sel)):
         drop_txt += " (1 replicate at some point: the CI is exact only for a deterministic metric)"
+    if p is None:
+        # a level (bound-only) check: judged point by point, no slope needed; the slope is
+        # reported when it can be fitted
+        if sel.sum() >= 2:
+            xs = xfit[sel]
+            base.update(fit=fit_slope(xs, [samples[i] for i in np.flatnonzero(sel)],
+                                      factors=factors[sel], n_boot=n_boot, rng=rng))
+        if bound_fail:
+            return CheckResult(verdict="FAIL", reason="; ".join(notes), **base)
+        has_level = th.bound is not None or check.compare_with is not None
+        v = "VACUOUS-BOUND" if vacuous else ("PASS" if has_level else "INCONCLUSIVE")
+        why = "; ".join(notes) if check.compare_with is not None else \
+            "no predicted exponent: bound comparison only"
+        return CheckResult(verdict=v, reason=why, **base)
     if sel.sum() < MIN_POINTS:
         return CheckResult(verdict="FAIL" if bound_fail else "INCONCLUSIVE",
                            reason="; ".join(notes + [f"{int(sel.sum())} points in the fit window"
@@ -374,9 +418,6 @@ def evaluate_check(check, records: Sequence[dict], *, experiment: str = "", theo
                                                      f"< {MIN_DECADES}"]), **base)
     if bound_fail:
         return CheckResult(verdict="FAIL", reason="; ".join(notes), **base)
-    if p is None:
-        v = "VACUOUS-BOUND" if vacuous else ("PASS" if th.bound is not None else "INCONCLUSIVE")
-        return CheckResult(verdict=v, reason="no predicted exponent: bound comparison only", **base)
     a_lo, a_hi = _accept_interval(kind, p, t)
     if fit.ci_low > a_hi or fit.ci_high < a_lo:
         return CheckResult(verdict="FAIL", reason=f"slope CI [{fit.ci_low:.3f}, {fit.ci_high:.3f}] "
@@ -401,6 +442,47 @@ def evaluate_check(check, records: Sequence[dict], *, experiment: str = "", theo
                            "maximum at every point; slope consistent" + drop_txt, **base)
     return CheckResult(verdict="PASS", reason=f"{decades:.2f} decades, {int(sel.sum())} points"
                        + drop_txt, **base)
+
+
+def _metric_at(records, metric, x, where, xs):
+    """Replicate values of ``metric`` at each ``x`` of ``xs`` (points matching ``where``)."""
+    rows = {r[0]: r[2] for r in aggregate(records, metric, x, where)}
+    missing = [v for v in xs if float(v) not in rows]
+    if missing:
+        raise ValueError(f"metric: no {metric!r} records at {x}={missing[0]:g} for the points "
+                         f"matching {dict(where or {})}")
+    return [rows[float(v)] for v in xs]
+
+
+def _compare_level(check, records, kind, xraw, samples, idx):
+    """Level comparison against the curve on ``check.compare_with`` (see :class:`Check`).
+
+    Returns ``(status, failed, note)``.  ``z = (m - m_ref) / sqrt(se^2 + se_ref^2)``; a lower
+    level fails where ``z < -COMPARE_Z`` (an upper one where ``z > COMPARE_Z``).
+    """
+    ref = _metric_at(records, check.metric, check.x, check.compare_with, xraw[idx])
+    tag = ", ".join(f"{k}={v}" for k, v in dict(check.compare_with).items())
+    zs, ratios = [], []
+    for i, r in zip(idx, ref):
+        s = samples[i]
+        m, mr = float(s.mean()), float(r.mean())
+        se2 = (s.var(ddof=1) / s.size if s.size > 1 else 0.0) + \
+            (r.var(ddof=1) / r.size if r.size > 1 else 0.0)
+        d = m - mr
+        zs.append(d / math.sqrt(se2) if se2 > 0 else (0.0 if d == 0 else math.copysign(np.inf, d)))
+        ratios.append(m / mr if mr > 0 else np.inf)
+    zs, ratios = np.array(zs), np.array(ratios)
+    bad = zs < -COMPARE_Z if kind == "lower" else zs > COMPARE_Z
+    j = int(np.argmin(ratios) if kind == "lower" else np.argmax(ratios))
+    word = "min" if kind == "lower" else "max"
+    note = (f"{word} ratio to [{tag}] {ratios[j]:.3g} at {check.x}={xraw[idx[j]]:g}")
+    if bad.any():
+        k = int(np.flatnonzero(bad)[0])
+        rel = "below" if kind == "lower" else "above"
+        note = (f"mean {rel} [{tag}] at {check.x}={xraw[idx[k]]:g} (z={zs[k]:.1f}, ratio "
+                f"{ratios[k]:.3g}); " + note)
+        return f"NO vs {tag}", True, note
+    return f"yes vs {tag}", False, note
 
 
 def evaluate_experiment(experiment, records: Sequence[dict], **kwargs) -> list[CheckResult]:

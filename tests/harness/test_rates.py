@@ -269,3 +269,81 @@ def test_bound_only_check_reports_the_means_not_a_slope():
     assert evaluate_check(CHECK, recs, theorem=above).verdict == "FAIL"
     # a check with an exponent still shows its slope
     assert evaluate_check(CHECK, recs, theorem=th()).measured.startswith("-0.5")
+
+
+def _two_curves(level_a, level_b, reps=30, noise=0.1, seed=3):
+    """Curves ``algo=a`` and ``algo=b`` with means level * sqrt(K) at K in 1e2..1e5."""
+    rng = np.random.default_rng(seed)
+    recs = []
+    for algo, lev in (("a", level_a), ("b", level_b)):
+        for K in np.logspace(2, 5, 4):
+            for r in range(reps):
+                v = lev * np.sqrt(K) * (1 + noise * rng.standard_normal())
+                recs.append({"point": {"K": float(K), "algo": algo}, "replicate": r,
+                             "metrics": {"reg": float(v)}})
+    return recs
+
+
+def test_compare_with_level_passes_above_and_fails_below():
+    t = th(kind="lower", exponent=None)
+    chk = Check(theorem="test.synthetic", metric="reg", x="K", where={"algo": "a"},
+                compare_with={"algo": "b"})
+    above = evaluate_check(chk, _two_curves(2.0, 1.0), theorem=t)
+    assert above.verdict == "PASS" and above.bound.startswith("yes vs algo=b")
+    assert "min ratio to [algo=b] 1.9" in above.reason or "min ratio to [algo=b] 2" in above.reason
+    below = evaluate_check(chk, _two_curves(0.8, 1.0), theorem=t)
+    assert below.verdict == "FAIL" and "below [algo=b]" in below.reason
+    # equal levels: within noise, not a FAIL
+    same = evaluate_check(chk, _two_curves(1.0, 1.0), theorem=t)
+    assert same.verdict == "PASS"
+    # an upper comparison mirrors it
+    tu = th(kind="upper", exponent=None)
+    assert evaluate_check(chk, _two_curves(0.5, 1.0), theorem=tu).verdict == "PASS"
+    assert evaluate_check(chk, _two_curves(2.0, 1.0), theorem=tu).verdict == "FAIL"
+
+
+def test_compare_with_missing_reference_point_raises():
+    recs = [r for r in _two_curves(2.0, 1.0) if not (r["point"]["algo"] == "b"
+                                                     and r["point"]["K"] == 1e5)]
+    chk = Check(theorem="test.synthetic", metric="reg", x="K", where={"algo": "a"},
+                compare_with={"algo": "b"})
+    with pytest.raises(ValueError, match="no 'reg' records at K=100000"):
+        evaluate_check(chk, recs, theorem=th(kind="lower", exponent=None))
+
+
+def test_measured_burn_in_restricts_the_fit_and_reports_itself():
+    xs = np.logspace(2, 6, 9)
+    recs = synth(xs, a=0.5)
+    for r in recs:                       # measured burn-in 1e3 at every point
+        r["metrics"]["settle"] = 1e3
+    t = th(kind="rate", exponent=0.5)
+    chk = Check(theorem="test.synthetic", metric="y", x="N", burn_in_metric="settle")
+    res = evaluate_check(chk, recs, theorem=t)
+    assert res.verdict == "PASS" and res.n_points == 4            # N > 1e4 only (strictly)
+    # the largest replicate's burn-in counts, not the mean
+    for r in recs:
+        if r["replicate"] == 0:
+            r["metrics"]["settle"] = 5e3
+    assert evaluate_check(chk, recs, theorem=t).n_points == 3      # N > 5e4
+    chk100 = Check(theorem="test.synthetic", metric="y", x="N", burn_in_metric="settle",
+                   burn_in_factor=1e4)
+    res = evaluate_check(chk100, recs, theorem=t)
+    assert res.verdict == "INCONCLUSIVE" and "burn-in dominates" in res.reason
+    assert "measured 5e+03" in res.reason
+    with pytest.raises(ValueError, match="burn_in_factor"):
+        Check(theorem="t", metric="y", x="N", burn_in_factor=0.0)
+
+
+def test_level_check_needs_no_slope_window():
+    """A bound-only (level) check is judged point by point: two points and 0.3 decades suffice,
+    and a violated level still FAILs."""
+    recs = synth([10.0, 20.0], a=0.5, noise=0.05)
+    ok = evaluate_check(CHECK, recs, theorem=th(kind="lower", exponent=None,
+                                                bound=lambda x, **_: 0.5 * x ** 0.5))
+    assert ok.verdict == "PASS"
+    bad = evaluate_check(CHECK, recs, theorem=th(kind="lower", exponent=None,
+                                                 bound=lambda x, **_: 2.0 * x ** 0.5))
+    assert bad.verdict == "FAIL" and "below the bound" in bad.reason
+    # nothing to compare with: INCONCLUSIVE, never PASS
+    assert evaluate_check(CHECK, recs, theorem=th(kind="lower", exponent=None)).verdict \
+        == "INCONCLUSIVE"
