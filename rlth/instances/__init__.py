@@ -6,7 +6,8 @@
   gridworld, rock-paper-scissors, Puterman's two-state MDP;
 * :mod:`rlth.instances.offline_pessimism` -- N-dependent hard instances for offline pessimism
   (the LCB / VI-LCB lower-bound constructions);
-* :mod:`rlth.instances.episodic_minimax` -- K-dependent gap chains for episodic exploration;
+* :mod:`rlth.instances.episodic_minimax` -- K-dependent hard families for episodic exploration
+  (gap chain, trap-free two-point chain, non-stationary needle family);
 * :mod:`rlth.instances.preference` -- preference games: tournaments, dice, rankings,
   Bradley-Terry and linear preferences, reference policies.
 

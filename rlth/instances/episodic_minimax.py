@@ -44,6 +44,43 @@ errors of a Bernoulli(1/2) mean at the average visit count ``K H / (S A)`` of a 
 pooled over steps).  At fixed ``c`` the information about the optimal action does not grow with
 ``K``, which is the regime of the ``sqrt(K)`` rate; the sup over a grid of ``c`` is the
 least-favourable instance of the family at each ``K``.
+
+``two_point_chain``: the trap-free, symmetrised two-member family
+-----------------------------------------------------------------
+The same chain with ``A = 2`` actions, ``q = 1/2 + gap`` for the optimal one and ``q = 1/2`` for
+the other, no trap and no fixed-gap action; ``member`` (0 or 1) is the index of the optimal
+action (member 1 is :func:`gap_chain` without the trap; member 0 swaps the actions, so the
+agents' lowest-index tie-break favours the optimal action there).  The two members have
+different optimal policies, and since the transitions depend on neither the state nor the step,
+the whole MDP is one two-armed Bernoulli bandit pulled ``K (H - 1)`` times over ``K`` episodes
+(the pull at the last step is never rewarded), with regret ``gap`` per wrong pull at steps
+``h < H - 1`` [D].  ``V* = 1/2 + (H - 1)(1/2 + gap)``; the other action everywhere loses
+``(H - 1) gap``.
+
+``needle_mdp``: the non-stationary needle family (shape ``sqrt(H^3 S A K)``)
+----------------------------------------------------------------------------
+[D], in the spirit of the lower-bound construction of Domingues, Menard, Kaufmann, Valko
+(ALT 2021, arXiv:2010.03531), not a copy of it.  ``n_d`` decision states ``0 .. n_d - 1``, a good
+absorbing state ``G = n_d`` and a bad one ``B = n_d + 1`` (``S = n_d + 2``); actions ``0 = wait``
+and ``1 .. n_commit = commit`` (``A = n_commit + 1``); ``rho`` uniform on the decision states;
+steps ``h = 0 .. H - 1`` and commit window ``H_bar = H // 3`` (:func:`needle_commit_window`).
+
+* In decision state ``d`` at step ``h < H_bar``: wait stays in ``d``; commit ``a`` goes to ``G``
+  w.p. ``1/2 + eps 1{(a, h) = needle_d}``, else to ``B``.  At the last decision step
+  ``h = H_bar - 1`` wait also commits, to ``G`` w.p. exactly ``1/2`` (never a needle): every
+  episode commits exactly once, and no action has a fixed gap.
+* At steps ``h >= H_bar`` decision states are unreachable; every action there goes to ``B``.
+  ``G`` and ``B`` absorb under every action.
+* Reward ``r_h(G, a) = 1`` for ``h >= H_bar``, every other reward 0: a commit that reaches ``G``
+  w.p. ``q`` is worth ``q (H - H_bar)`` whatever its step.
+
+So ``V*_0(d) = (1/2 + eps)(H - H_bar)`` (wait until ``h*_d``, then commit ``a*_d``), and any other
+commit loses ``eps (H - H_bar)``.  Each decision state is an ``M``-armed needle bandit
+(``M = n_commit H_bar`` positions, one of them better by ``eps``) pulled once per episode that
+starts in it.  :func:`draw_needles` draws the needles from the product uniform prior and
+:func:`needle_eps` gives ``eps = min(c sqrt(n_d M / K), cap)``; the prior-averaged regret of any
+algorithm is bounded below by :func:`rlth.theory.needle.needle_level`, which scales as
+``c (1 - 1/M - c)(H - H_bar) sqrt(n_d M K) ~ sqrt(H^3 S A K)``.
 """
 from __future__ import annotations
 
@@ -51,10 +88,13 @@ import math
 
 import numpy as np
 
-from .._validation import check_positive_float, check_positive_int
+from .._rng import as_generator
+from .._validation import (as_array, check_nonnegative_int, check_positive_float,
+                           check_positive_int, check_real)
 from ..models.mdp import FiniteHorizonMDP
 
-__all__ = ["gap_chain", "minimax_gap", "MAX_GAP"]
+__all__ = ["gap_chain", "minimax_gap", "MAX_GAP", "two_point_chain", "needle_mdp",
+           "draw_needles", "needle_commit_window", "needle_eps"]
 
 #: largest gap the construction allows (optimal action's good-label probability 1/2 + gap <= 1)
 MAX_GAP = 0.5
@@ -130,3 +170,203 @@ def minimax_gap(n_episodes: int, c: float, n_states: int, n_actions: int, horizo
     A = check_positive_int("n_actions", n_actions)
     H = check_positive_int("horizon", horizon)
     return float(min(c * math.sqrt(S * A / (H * K)), float(cap)))
+
+
+def two_point_chain(gap: float, member: int, *, n_blocks: int = 2,
+                    horizon: int = 5) -> FiniteHorizonMDP:
+    """Member ``member`` of the trap-free two-action gap chain (module docstring) [D].
+
+    States ``s = 2 i + l`` (block ``i``, label ``l``), reward ``l(s)``, next block uniform, next
+    label good w.p. ``1/2 + gap`` under the optimal action ``member`` and ``1/2`` under the other
+    one.  Member 1 is :func:`gap_chain` without its trap; member 0 swaps the two actions.  The
+    family ``{member 0, member 1}`` has different optimal policies (for ``gap > 0``); its
+    transitions depend on neither state nor step, so it is one two-armed bandit pulled
+    ``K (H - 1)`` times (regret ``gap`` per wrong pull).
+
+    Parameters
+    ----------
+    gap : float in [0, 1/2]
+        ``Q*_h(s, member) - Q*_h(s, 1 - member)`` at every step ``h < H - 1`` (0 at ``H - 1``).
+    member : {0, 1}
+        Index of the optimal action.
+    n_blocks : int
+        ``m``; ``S = 2 m``.
+    horizon : int >= 2
+
+    Returns
+    -------
+    FiniteHorizonMDP
+        Stationary, ``A = 2``, ``rho`` uniform on the ``2 m`` states;
+        ``V* = 1/2 + (H - 1)(1/2 + gap)``, and the other action everywhere has value
+        ``V* - (H - 1) gap``.
+
+    Examples
+    --------
+    >>> mdp = two_point_chain(0.1, 0, n_blocks=2, horizon=5)
+    >>> mdp.n_states, mdp.n_actions, mdp.horizon, mdp.is_stationary
+    (4, 2, 5, True)
+    >>> float(mdp.P[0, 0, 0, 1::2].sum()), float(mdp.P[0, 0, 1, 1::2].sum())
+    (0.6, 0.5)
+    """
+    gap = check_real("gap", gap)
+    if not 0.0 <= gap <= MAX_GAP:
+        raise ValueError(f"gap: must lie in [0, {MAX_GAP}], got {gap}")
+    member = check_nonnegative_int("member", member)
+    if member > 1:
+        raise ValueError(f"member: must be 0 or 1 (the index of the optimal action), got {member}")
+    m = check_positive_int("n_blocks", n_blocks)
+    H = check_positive_int("horizon", horizon)
+    if H < 2:
+        raise ValueError(f"horizon: need >= 2 (the gap acts through the next reward), got {H}")
+    S = 2 * m
+    q = np.full(2, 0.5)
+    q[member] = 0.5 + gap
+    P = np.zeros((S, 2, S))
+    for a in range(2):
+        row = np.zeros(S)
+        row[0::2] = (1.0 - q[a]) / m      # bad label of each block
+        row[1::2] = q[a] / m              # good label of each block
+        P[:, a, :] = row
+    R = np.zeros((S, 2))
+    R[1::2, :] = 1.0
+    return FiniteHorizonMDP(P, R, np.full(S, 1.0 / S), horizon=H)
+
+
+def needle_commit_window(horizon: int) -> int:
+    """``H_bar = horizon // 3``: the number of decision steps of :func:`needle_mdp` [D].
+
+    Needs ``horizon >= 3`` (at least one decision step and one rewarded step).
+
+    Examples
+    --------
+    >>> needle_commit_window(3), needle_commit_window(10), needle_commit_window(48)
+    (1, 3, 16)
+    """
+    H = check_positive_int("horizon", horizon)
+    if H < 3:
+        raise ValueError(f"horizon: need >= 3 (H_bar = horizon // 3 >= 1), got {H}")
+    return H // 3
+
+
+def needle_eps(n_episodes: int, c: float, n_decision: int, n_commit: int, horizon: int,
+               cap: float = MAX_GAP) -> float:
+    """``min(c sqrt(n_d M / K), cap)`` with ``M = n_commit H_bar`` positions per state [D].
+
+    ``c`` standard errors of a Bernoulli(1/2) mean at the number of pulls ``K / (n_d M)`` of one
+    position of one decision state (``K / n_d`` episodes per state, one commit each).
+
+    Examples
+    --------
+    >>> round(needle_eps(10_000, 0.4, 2, 2, 6), 6)
+    0.011314
+    >>> needle_eps(1, 1.0, 2, 2, 6)
+    0.5
+    """
+    K = check_positive_int("n_episodes", n_episodes)
+    c = check_positive_float("c", c)
+    n_d = check_positive_int("n_decision", n_decision)
+    n_c = check_positive_int("n_commit", n_commit)
+    M = n_c * needle_commit_window(horizon)
+    cap = check_positive_float("cap", cap)
+    if cap > MAX_GAP:
+        raise ValueError(f"cap: must be <= {MAX_GAP}, got {cap}")
+    return float(min(c * math.sqrt(n_d * M / K), cap))
+
+
+def draw_needles(n_decision: int, n_commit: int, horizon: int, rng=None) -> np.ndarray:
+    """Needles ``(a*_d, h*_d)`` from the product uniform prior [D].
+
+    Each row is drawn independently and uniformly from the ``M = n_commit H_bar`` positions
+    ``{1 .. n_commit} x {0 .. H_bar - 1}`` (commit action, 0-based step).
+
+    Returns
+    -------
+    ndarray of int64, shape (n_decision, 2)
+
+    Examples
+    --------
+    >>> nd = draw_needles(3, 2, 9, rng=0)
+    >>> nd.shape, bool((nd[:, 0] >= 1).all() and (nd[:, 0] <= 2).all()), bool((nd[:, 1] < 3).all())
+    ((3, 2), True, True)
+    """
+    n_d = check_positive_int("n_decision", n_decision)
+    n_c = check_positive_int("n_commit", n_commit)
+    H_bar = needle_commit_window(horizon)
+    pos = as_generator(rng).integers(n_c * H_bar, size=n_d)
+    return np.stack([1 + pos % n_c, pos // n_c], axis=1).astype(np.int64)
+
+
+def needle_mdp(needles, eps: float, *, n_commit: int, horizon: int) -> FiniteHorizonMDP:
+    """The needle MDP of the module docstring, one needle per decision state [D].
+
+    Parameters
+    ----------
+    needles : array_like of int, shape (n_decision, 2)
+        Row ``d`` is ``(a*_d, h*_d)``: commit action in ``1 .. n_commit`` and step in
+        ``0 .. H_bar - 1`` (see :func:`draw_needles`).
+    eps : float in [0, 1/2]
+        Advantage of the needle commit.
+    n_commit : int >= 1
+        Commit actions; ``A = n_commit + 1`` (action 0 waits).
+    horizon : int >= 3
+        ``H``; ``H_bar = H // 3`` decision steps.
+
+    Returns
+    -------
+    FiniteHorizonMDP
+        Stage-dependent, ``S = n_decision + 2`` (``G = n_decision``, ``B = n_decision + 1``),
+        ``rho`` uniform on the decision states; ``V*_0(d) = (1/2 + eps)(H - H_bar)``.
+
+    Examples
+    --------
+    >>> mdp = needle_mdp([[1, 0], [2, 1]], 0.1, n_commit=2, horizon=6)
+    >>> mdp.n_states, mdp.n_actions, mdp.horizon, mdp.is_stationary
+    (4, 3, 6, False)
+    >>> float(mdp.P[1, 1, 2, 2]), float(mdp.P[1, 1, 0, 2]), float(mdp.P[0, 0, 0, 0])
+    (0.6, 0.5, 1.0)
+    """
+    n_c = check_positive_int("n_commit", n_commit)
+    H = check_positive_int("horizon", horizon)
+    H_bar = needle_commit_window(H)
+    eps = check_real("eps", eps)
+    if not 0.0 <= eps <= MAX_GAP:
+        raise ValueError(f"eps: must lie in [0, {MAX_GAP}], got {eps}")
+    nd = as_array("needles", needles)
+    if nd.ndim != 2 or nd.shape[1] != 2 or nd.shape[0] < 1:
+        raise ValueError(f"needles: expected shape (n_decision >= 1, 2), got {nd.shape}")
+    if nd.dtype.kind not in "iu":
+        if nd.dtype.kind != "f" or not np.all(np.isfinite(nd)) or np.any(nd != np.round(nd)):
+            raise ValueError(f"needles: expected integer entries, got dtype {nd.dtype}")
+    nd = nd.astype(np.int64)
+    if np.any(nd[:, 0] < 1) or np.any(nd[:, 0] > n_c):
+        raise ValueError(f"needles: commit actions (column 0) must lie in [1, {n_c}], "
+                         f"got range [{nd[:, 0].min()}, {nd[:, 0].max()}]")
+    if np.any(nd[:, 1] < 0) or np.any(nd[:, 1] >= H_bar):
+        raise ValueError(f"needles: steps (column 1) must lie in [0, {H_bar - 1}] "
+                         f"(H_bar = horizon // 3 = {H_bar}), "
+                         f"got range [{nd[:, 1].min()}, {nd[:, 1].max()}]")
+    n_d = nd.shape[0]
+    G, B = n_d, n_d + 1
+    S, A = n_d + 2, n_c + 1
+    P = np.zeros((H, S, A, S))
+    P[:, G, :, G] = 1.0
+    P[:, B, :, B] = 1.0
+    dec = np.arange(n_d)
+    for h in range(H):
+        if h >= H_bar:                       # decision states unreachable: keep rows valid
+            P[h, dec, :, B] = 1.0
+            continue
+        P[h, dec, 1:, G] = 0.5               # every commit: fair coin ...
+        if h < H_bar - 1:
+            P[h, dec, 0, dec] = 1.0          # wait stays
+        else:
+            P[h, dec, 0, G] = 0.5            # ... and at the last decision step wait commits too
+    for d, (a, h) in enumerate(nd):
+        P[h, d, a, G] = 0.5 + eps            # ... except the needle
+    for h in range(H_bar):                   # the rest of each decision row goes to B
+        P[h, dec, :, B] = 1.0 - P[h, dec, :, :G].sum(-1) - P[h, dec, :, G]
+    R = np.zeros((H, S, A))
+    R[H_bar:, G, :] = 1.0
+    rho = np.zeros(S)
+    rho[:n_d] = 1.0 / n_d
+    return FiniteHorizonMDP(P, R, rho, horizon=H)

@@ -1,4 +1,4 @@
-"""The K-dependent gap chain of ``stepmix_minimax``: gap and baseline value set exactly.
+"""The K-dependent gap chain (family of the retired ``episodic.regret.lower``): values exact.
 
 Every value is checked with the exact solvers of :mod:`rlth.solvers.dp` (backward induction,
 policy evaluation) against the closed forms of :mod:`rlth.instances.episodic_minimax`.
