@@ -18,7 +18,9 @@ in a fixed order).
 
 Algorithm codes of the episode driver: 0 UCBVI (play the optimistic policy), 1 StepMix
 (largest feasible per-step mixing weight), 2 EpsMix (episode-level coin), 3 Switch (ablation:
-optimistic policy if it passes the pessimistic test, else baseline), 4 Baseline only.
+optimistic policy if it passes the pessimistic test, else baseline), 4 Baseline only, 5 StepMix
+with ``evaluation="advantage"`` (per-step weight from the performance-difference lower bound
+:func:`advantage_lower_bound`, closed form :func:`advantage_weight`; [D]).
 """
 from __future__ import annotations
 
@@ -35,6 +37,7 @@ from ..._kernels.sampling import rollout_episode
 _FM = {"reassoc", "contract"}
 
 ALGO_UCBVI, ALGO_STEPMIX, ALGO_EPSMIX, ALGO_SWITCH, ALGO_BASELINE = 0, 1, 2, 3, 4
+ALGO_STEPMIX_ADV = 5
 BONUS_CH, BONUS_BF = 0, 1
 
 
@@ -234,6 +237,163 @@ def largest_feasible_weight(R, n_sa, n_sas, H, pi_b, pibar, rho, w_conf, c_pess,
     return lo, flo
 
 
+@njit(cache=True)
+def advantage_lower_bound(R, n_sa, n_sas, H, pi_b, pibar, rho, w_conf, c_pess):
+    r"""Lower bound ``G`` on ``sum_h E_{s ~ d_h^pi}[A_h(s)]`` uniformly over all policies ``pi``.
+
+    [D] (our hypothesis for StepMix's "smooth" weight, not a reading of the paper).  With
+    ``A_h(s) = Q_h^{pi_b}(s, pibar_h(s)) - V_h^{pi_b}(s)`` (steps ``h = 0..H-1``), the
+    performance-difference lemma gives, for the per-step mixture
+    ``pi^x = (1 - x) pi_b + x onehot(pibar)``,
+    ``V^{pi^x} - V^{pi_b} = x sum_h E_{d_h^{pi^x}}[A_h]``, hence ``V^{pi^x} >= V^{pi_b} + x G``
+    for every ``x`` in [0, 1] whenever ``G`` lower-bounds the occupancy-weighted advantage of
+    *every* policy (the occupancy of ``pi^x`` is unknown).
+
+    On the Weissman event of :func:`pessimistic_value` (``||P_hat - P||_1 <= sqrt(w_conf / n)``
+    for every pair; ``n = 0`` uninformative), with ``width = c_pess sqrt(w_conf / n)``:
+
+    1. fixed-policy bounds on ``Q^{pi_b}``: ``Qlow_h = clip(r + P_hat Vlow_{h+1} - (H-h-1)/2
+       width, 0, H-h)``, ``Qup_h = clip(r + P_hat Vup_{h+1} + (H-h-1)/2 width, 0, H-h)``
+       (``n = 0``: ``Qlow = 0``, ``Qup = H-h``), ``Vlow_h = sum_a pi_b Qlow_h``, ``Vup_h``
+       likewise, ``Vlow_H = Vup_H = 0``;
+    2. ``Alow_h(s) = Qlow_h(s, pibar_h(s)) - sum_a pi_b(a|s) Qup_h(s, a)`` (``>= -(H-h)``);
+    3. robust minimising DP: ``W_h(s) = Alow_h(s) + min_a LowerExp_h(s, a)`` with
+       ``LowerExp_h(s, a) = max(P_hat W_{h+1}(s, a) - span(W_{h+1})/2 width, min_y W_{h+1}(y))``
+       (``n = 0``: ``min_y W_{h+1}(y)``), ``W_H = 0``; ``G = rho @ W_0``.
+
+    Step 3 uses ``|(P_hat - P) W| <= ||P_hat - P||_1 span(W) / 2`` and ``P W >= min_y W(y)``
+    (the ``max`` with ``min_y W`` is always valid); by induction ``W_h`` is below the minimum
+    over policies of the expected remaining sum of ``Alow``, and ``Alow <= A`` on the event.
+    Data-free floor: ``G >= -H (H + 1) / 2``, with equality when every count is 0.
+
+    Parameters
+    ----------
+    R : ndarray, shape (1 or H, S, A)
+        Known mean rewards (leading stage dimension 1 = stationary).
+    n_sa, n_sas : ndarray, shape (Hc, S, A) and (Hc, S, A, S), int
+        Counts (``Hc = 1`` pooled over steps, ``Hc = H`` per step).
+    H : int
+    pi_b : ndarray, shape (H, S, A)
+        Baseline policy.
+    pibar : ndarray, shape (H, S), int
+        Greedy (optimistic) target policy.
+    rho : ndarray, shape (S,)
+        Initial distribution.
+    w_conf : float
+        ``2 (S ln 2 + ln(1 / delta'))`` (:func:`rlth.estimators.confidence.weissman_l1_log_term`).
+    c_pess : float
+        Multiplies every width (1 = valid bound; other values are a named mode).
+
+    Returns
+    -------
+    float
+        ``G``.
+
+    Guarantee
+    ---------
+    [D] On the event of :func:`pessimistic_value` (probability ``>= 1 - delta``, uniform over
+    episodes) and with ``c_pess >= 1``: ``G <= sum_h E_{d_h^pi}[A_h]`` for every policy ``pi``,
+    so ``V^{pi^x} >= V^{pi_b} + x G`` for all ``x`` in [0, 1].
+    """
+    S, A = n_sa.shape[1], n_sa.shape[2]
+    Hc = n_sa.shape[0]
+    Vlo_n = np.zeros(S)
+    Vup_n = np.zeros(S)
+    W_n = np.zeros(S)
+    Vlo_c = np.zeros(S)
+    Vup_c = np.zeros(S)
+    W_c = np.zeros(S)
+    for h in range(H - 1, -1, -1):
+        hc = h if Hc > 1 else 0
+        hr = h if R.shape[0] > 1 else 0
+        half_span = 0.5 * (H - h - 1)
+        cap = float(H - h)
+        w_min = W_n[0]
+        w_max = W_n[0]
+        for y in range(1, S):
+            if W_n[y] < w_min:
+                w_min = W_n[y]
+            if W_n[y] > w_max:
+                w_max = W_n[y]
+        w_half = 0.5 * (w_max - w_min)
+        for s in range(S):
+            vlo = 0.0
+            vup = 0.0
+            qlo_bar = 0.0
+            low_exp = np.inf
+            for a in range(A):
+                n = n_sa[hc, s, a]
+                if n == 0:
+                    qlo = 0.0
+                    qup = cap
+                    le = w_min
+                else:
+                    inv = 1.0 / n
+                    pl = 0.0
+                    pu = 0.0
+                    pw = 0.0
+                    for y in range(S):
+                        c = n_sas[hc, s, a, y]
+                        if c > 0:
+                            p = c * inv
+                            pl += p * Vlo_n[y]
+                            pu += p * Vup_n[y]
+                            pw += p * W_n[y]
+                    width = c_pess * weissman_l1_width(w_conf, n)
+                    qlo = R[hr, s, a] + pl - half_span * width
+                    qup = R[hr, s, a] + pu + half_span * width
+                    if qlo < 0.0:
+                        qlo = 0.0
+                    elif qlo > cap:
+                        qlo = cap
+                    if qup < 0.0:
+                        qup = 0.0
+                    elif qup > cap:
+                        qup = cap
+                    le = pw - w_half * width
+                    if le < w_min:
+                        le = w_min
+                wb = pi_b[h, s, a]
+                vlo += wb * qlo
+                vup += wb * qup
+                if a == pibar[h, s]:
+                    qlo_bar = qlo
+                if le < low_exp:
+                    low_exp = le
+            Vlo_c[s] = vlo
+            Vup_c[s] = vup
+            W_c[s] = (qlo_bar - vup) + low_exp
+        for s in range(S):
+            Vlo_n[s] = Vlo_c[s]
+            Vup_n[s] = Vup_c[s]
+            W_n[s] = W_c[s]
+    out = 0.0
+    for s in range(S):
+        out += rho[s] * W_n[s]
+    return out
+
+
+@njit(cache=True)
+def advantage_weight(G, v_b, thr):
+    r"""StepMix's weight from the linear bound ``V^{pi^x} >= v_b + x G`` ([D]).
+
+    With ``alpha v_b = v_b - thr``: 1 if ``thr <= 0`` (values are ``>= 0``, the constraint is
+    vacuous) or ``G >= -alpha v_b``; else ``alpha v_b / (-G)``, the largest ``x`` with
+    ``v_b + x G >= thr`` (clipped to [0, 1]).
+    """
+    if thr <= 0.0:
+        return 1.0
+    slack = v_b - thr
+    if G >= -slack:
+        return 1.0
+    x = slack / (-G)
+    if x < 0.0:
+        return 0.0
+    if x > 1.0:
+        return 1.0
+    return x
+
+
 # --------------------------------------------------------------------------------------------
 # agent statistics
 # --------------------------------------------------------------------------------------------
@@ -262,7 +422,8 @@ def run_episodes(P, R, rho, H, K, algo, bonus_type, c_bonus, L, clip_remaining, 
     Returns ``value[K]`` (exact value of the policy played: for EpsMix the episode mixture
     ``eps V^pibar + (1 - eps) V^pi_b``), ``weight[K]`` (rho_k / eps_k; 1 for UCBVI, 0 for the
     baseline), ``realized[K]`` (exact value of the component actually rolled out),
-    ``pess[K]`` (pessimistic value of the policy played; NaN for UCBVI/baseline) and
+    ``pess[K]`` (pessimistic value of the policy played; NaN for UCBVI/baseline; for
+    ``ALGO_STEPMIX_ADV`` the linear bound ``v_b + rho_k G``) and
     ``opt[K]`` (optimistic value ``rho @ Vbar_0``; NaN for the baseline).
     The agent statistics ``n_sa, n_sas, n_hs, Q_prev`` are updated in place.
     """
@@ -297,7 +458,8 @@ def run_episodes(P, R, rho, H, K, algo, bonus_type, c_bonus, L, clip_remaining, 
         for s in range(S):
             vo += rho[s] * Vbar[0, s]
         opt[k] = vo
-        if algo == ALGO_UCBVI or algo == ALGO_STEPMIX or algo == ALGO_SWITCH:
+        if (algo == ALGO_UCBVI or algo == ALGO_STEPMIX or algo == ALGO_SWITCH
+                or algo == ALGO_STEPMIX_ADV):
             # choose the per-step weight w of the optimistic policy and its lower bound fw,
             # leaving the mixture in buf; then evaluate it exactly and roll it out
             if algo == ALGO_UCBVI:
@@ -310,6 +472,11 @@ def run_episodes(P, R, rho, H, K, algo, bonus_type, c_bonus, L, clip_remaining, 
                 if w == 0.0:
                     fw = mixture_lower_bound(R, n_sa, n_sas, H, pi_b, pibar, rho, w_conf,
                                              c_pess, v_couple, 0.0, buf)
+                mix_policy(pi_b, pibar, w, buf)
+            elif algo == ALGO_STEPMIX_ADV:
+                G = advantage_lower_bound(R, n_sa, n_sas, H, pi_b, pibar, rho, w_conf, c_pess)
+                w = advantage_weight(G, v_b, thr)
+                fw = v_b + w * G
                 mix_policy(pi_b, pibar, w, buf)
             else:  # Switch
                 mix_policy(pi_b, pibar, 1.0, buf)
