@@ -159,9 +159,10 @@ def _cmd_list(args) -> int:
     theorems = theory.all_theorems()
     rows = [(t.id, _short_paper(t.paper), _clip(t.number, 40), t.kind,
              "-" if t.exponent is None else f"{t.exponent:+g}", t.sweep_variable,
-             _clip(t.provenance, 40)) for t in theorems.values()]
+             _statistic_text(t), _clip(t.provenance, 40)) for t in theorems.values()]
     print(f"Theorems ({len(rows)}):")
-    print(_table(("id", "paper", "number", "kind", "exponent", "in", "provenance"), rows))
+    print(_table(("id", "paper", "number", "kind", "exponent", "in", "statistic", "provenance"),
+                 rows))
     erows = []
     for fam, exps in reg.families.items():
         for e in exps:
@@ -175,6 +176,13 @@ def _cmd_list(args) -> int:
     for t in unknown:
         print(f"  ! check refers to an unregistered theorem {t!r}")
     return 1 if reg.errors or unknown else 0
+
+
+def _statistic_text(t) -> str:
+    """A theorem's statistic for ``rlth list`` (``quantile (delta=0.1)`` when delta is set)."""
+    stat = getattr(t, "statistic", "mean")
+    delta = getattr(t, "delta", None)
+    return stat if delta is None else f"{stat} (delta={delta:g})"
 
 
 def _table(header, rows) -> str:

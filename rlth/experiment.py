@@ -10,7 +10,9 @@ An experiment module ``experiments/<family>.py`` defines a module-level ``EXPERI
   from the point's canonical JSON and the replicate index) and ``run(params, rng)`` returns a dict
   of float metrics for that replicate: one *record*;
 * each :class:`Check` fits the log-log slope of the replicate-mean of ``metric`` against point
-  parameter ``x`` (among the points matching ``where``) and compares it with the theorem;
+  parameter ``x`` (among the points matching ``where``) and compares it with the theorem (a
+  high-probability theorem's quantile, fraction or sample complexity instead of the mean, as its
+  ``statistic`` declares);
 * each :class:`Figure` plots metrics against ``x`` with CI bands and the theorem's bound.
 
 ``run`` must be a module-level function and must draw all randomness from the ``rng`` it is
@@ -33,9 +35,36 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
-__all__ = ["Experiment", "Check", "Figure", "PROFILES"]
+__all__ = ["Experiment", "Check", "Figure", "PROFILES", "STATISTICS"]
 
 PROFILES = ("quick", "full")
+
+#: The statistics a check or figure may use; the same tuple as ``rlth.theory.STATISTICS`` (this
+#: layer-1 module imports nothing of rlth, a test keeps the two equal).
+STATISTICS = ("mean", "quantile", "fraction", "exact", "sample_complexity")
+
+
+def _check_statistic(statistic, eps_grid, *, allow_none: bool) -> tuple | None:
+    if statistic is None and allow_none:
+        pass
+    elif statistic not in STATISTICS:
+        raise ValueError(f"statistic: must be one of {STATISTICS}"
+                         f"{' or None' if allow_none else ''}, got {statistic!r}")
+    if eps_grid is None:
+        if statistic == "sample_complexity":
+            raise ValueError("eps_grid: a 'sample_complexity' statistic needs the eps values "
+                             "at which N(eps) is measured")
+        return None
+    try:
+        grid = tuple(float(e) for e in eps_grid)
+    except (TypeError, ValueError):
+        raise ValueError(f"eps_grid: must be a sequence of numbers, got {eps_grid!r}") from None
+    if not grid or not all(math.isfinite(e) and e > 0 for e in grid):
+        raise ValueError(f"eps_grid: must be a non-empty sequence of positive finite numbers, "
+                         f"got {eps_grid!r}")
+    if len(set(grid)) != len(grid):
+        raise ValueError(f"eps_grid: values must be distinct, got {eps_grid!r}")
+    return grid
 
 
 @dataclass(frozen=True)
@@ -47,7 +76,8 @@ class Check:
     theorem : str
         Theorem id (see :mod:`rlth.theory`).
     metric : str
-        Record key whose replicate-mean is fitted.
+        Record key whose replicate-mean is fitted (or, for another ``statistic``, its quantile,
+        fraction or sample complexity N(eps): see :mod:`rlth.rates`).
     x : str
         Point parameter that is the sweep variable.
     where : mapping
@@ -83,6 +113,12 @@ class Check:
         measured burn-in in the reason.  Bound comparisons still use every point in the regime.
     burn_in_factor : float
         The factor of ``burn_in_metric`` (default 10).
+    statistic : str or None
+        The statistic judged (see :class:`rlth.theory.Theorem`); ``None`` uses the theorem's.
+        It must be at least as strong as the theorem's (:func:`rlth.rates.statistic_problems`).
+    eps_grid : tuple of float or None
+        For a ``"sample_complexity"`` statistic: the accuracies eps at which N(eps) is measured
+        (``x`` is then the sample-size parameter and ``metric`` the bounded quantity).
     """
 
     theorem: str
@@ -99,11 +135,15 @@ class Check:
     compare_with: Mapping[str, object] | None = None
     burn_in_metric: str | None = None
     burn_in_factor: float = 10.0
+    statistic: str | None = None
+    eps_grid: tuple[float, ...] | None = None
 
     def __post_init__(self):
         f = self.burn_in_factor
         if not (isinstance(f, (int, float)) and math.isfinite(f) and f > 0):
             raise ValueError(f"burn_in_factor: must be a positive finite number, got {f!r}")
+        object.__setattr__(self, "eps_grid", _check_statistic(self.statistic, self.eps_grid,
+                                                              allow_none=True))
 
 
 @dataclass(frozen=True)
@@ -132,6 +172,18 @@ class Figure:
         evaluated at the transformed value.
     fit_window : (float, float) or None
         Range of the (untransformed) ``x`` used by the legend's slope fit; ``None``: all points.
+    statistic : {"mean", "quantile", "sample_complexity"}
+        ``"mean"``: the replicate-mean with its t-interval; ``"quantile"``: the empirical
+        quantile at level 1 - delta (``delta`` when the theorem's kind is ``"lower"``) with its
+        distribution-free order-statistic 95% CI band; ``"sample_complexity"``: N(eps) (the
+        smallest ``x`` at which the (1 - delta)-quantile of each metric falls below eps) against
+        1/eps, with the CI band from the quantile CI curves and the theorem's ``bound`` as
+        N_bound(1/eps).
+    eps_grid : tuple of float or None
+        The eps values of a ``"sample_complexity"`` figure.
+    delta : float or None
+        The failure probability of a quantile / sample-complexity figure; ``None``: a point's
+        ``delta`` parameter, else the theorem's ``delta``.
     """
 
     name: str
@@ -148,6 +200,20 @@ class Figure:
     fit: bool = True
     x_transform: Callable[[np.ndarray], np.ndarray] | None = None
     fit_window: tuple[float, float] | None = None
+    statistic: str = "mean"
+    eps_grid: tuple[float, ...] | None = None
+    delta: float | None = None
+
+    def __post_init__(self):
+        if self.statistic not in ("mean", "quantile", "sample_complexity"):
+            raise ValueError(f"statistic: a figure plots 'mean', 'quantile' or "
+                             f"'sample_complexity', got {self.statistic!r}")
+        object.__setattr__(self, "eps_grid", _check_statistic(self.statistic, self.eps_grid,
+                                                              allow_none=False))
+        d = self.delta
+        if d is not None and (isinstance(d, bool) or not isinstance(d, (int, float))
+                              or not 0 < d < 1):
+            raise ValueError(f"delta: must be a number in (0, 1) or None, got {d!r}")
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,12 @@ import pkgutil
 from dataclasses import dataclass, field
 from typing import Callable, Literal
 
-__all__ = ["Theorem", "register", "get", "all_theorems", "KINDS"]
+__all__ = ["Theorem", "register", "get", "all_theorems", "KINDS", "STATISTICS"]
 
 KINDS = ("upper", "lower", "rate")
+
+#: What a theorem claims about its quantity (see :class:`Theorem`, attribute ``statistic``).
+STATISTICS = ("mean", "quantile", "fraction", "exact", "sample_complexity")
 
 
 @dataclass(frozen=True)
@@ -52,7 +55,9 @@ class Theorem:
     bound : callable or None
         ``bound(x, **params) -> float`` for theorems whose constants are explicit; ``x`` is the
         sweep variable and ``params`` the sweep point's parameters.  The replicate mean must stay
-        at or below it at every point in the regime (``kind="lower"``: at or above it).
+        at or below it at every point in the regime (``kind="lower"``: at or above it); for
+        another ``statistic`` the quantile's CI, the fraction's binomial CI or N(eps) is compared
+        with it instead (see :mod:`rlth.rates`).
     tolerance : float
         Slope tolerance used by the verdict.
     provenance : str
@@ -63,13 +68,28 @@ class Theorem:
     reference : callable or None
         ``reference(x, **params) -> float``: the *exact expected value* of the quantity when it is
         known (self-tests); the verdict then also requires the replicate mean to agree with it
-        within 5.5 standard errors at every point.
+        within 5.5 standard errors at every point.  Used with the statistics ``"mean"`` and
+        ``"exact"`` only (an expected value says nothing about a quantile).
     trivial_max : float or callable or None
         The trivial range of the quantity (e.g. ``1``, or ``lambda x, gamma, **_: 1/(1-gamma)``);
         an explicit ``bound`` above it at every point gives the verdict VACUOUS-BOUND.
     in_regime : callable or None
         ``in_regime(x, **params) -> bool``: whether a sweep point lies in the regime where the
         rate holds; points outside are not fitted, and no point inside gives NOT-IN-REGIME.
+    statistic : {"mean", "quantile", "fraction", "exact", "sample_complexity"}
+        What the statement claims (how :mod:`rlth.rates` judges the replicates):
+        ``"mean"`` in expectation (the replicate-mean is fitted and compared); ``"quantile"``
+        with probability >= 1 - delta (``kind="upper"`` / ``"rate"``: the (1 - delta)-quantile
+        over replicates, ``"lower"``: the delta-quantile, with an order-statistic CI);
+        ``"fraction"`` in every run / a fraction of runs (a 0/1 metric per replicate, the
+        fraction compared with a binomial CI); ``"exact"`` a deterministic quantity (replicates
+        must be identical, then judged like a mean); ``"sample_complexity"`` a PAC statement
+        N(eps, delta): ``sweep_variable`` is 1/eps, ``exponent`` the exponent of N in 1/eps and
+        ``bound(x, **params)`` (if explicit) is N_bound at ``x = 1/eps``.
+    delta : float or None
+        The failure probability of a high-probability statement (``0 < delta < 1``); a sweep
+        point's parameter ``delta`` overrides it.  Only meaningful with ``statistic`` in
+        ``("quantile", "fraction", "sample_complexity")``.
     """
 
     id: str
@@ -89,6 +109,8 @@ class Theorem:
     reference: Callable[..., float] | None = field(default=None, compare=False)
     trivial_max: float | Callable[..., float] | None = field(default=None, compare=False)
     in_regime: Callable[..., bool] | None = field(default=None, compare=False)
+    statistic: Literal["mean", "quantile", "fraction", "exact", "sample_complexity"] = "mean"
+    delta: float | None = None
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -97,6 +119,16 @@ class Theorem:
             raise ValueError(f"id: must be a non-empty dotted name without spaces, got {self.id!r}")
         if self.tolerance <= 0:
             raise ValueError(f"tolerance: must be > 0, got {self.tolerance}")
+        if self.statistic not in STATISTICS:
+            raise ValueError(f"statistic: must be one of {STATISTICS}, got {self.statistic!r}")
+        if self.delta is not None:
+            d = self.delta
+            if isinstance(d, bool) or not isinstance(d, (int, float)) or not 0 < d < 1:
+                raise ValueError(f"delta: must be a number in (0, 1) or None, got {d!r}")
+            if self.statistic in ("mean", "exact"):
+                raise ValueError(f"delta: a {self.statistic!r} statistic has no failure "
+                                 f"probability; set statistic='quantile', 'fraction' or "
+                                 f"'sample_complexity' or leave delta=None")
 
 
 _REGISTRY: dict[str, Theorem] = {}
