@@ -390,8 +390,7 @@ def _two_point_checks():
     return checks
 
 
-_TP_TITLE = (f"two-point chain S={_TP_S} A={_TP_A} H={_TP_HORIZON} (no trap; which action is "
-             "optimal is unknown), gap c sqrt(SA/(HK))")
+_TP_TITLE = f"Two-point chain S={_TP_S} A={_TP_A} H={_TP_HORIZON}, gap c sqrt(SA/(HK))"
 
 
 def _two_point_figures():
@@ -400,23 +399,20 @@ def _two_point_figures():
                    group_by="algo", where=where, theorem="episodic.two_point.shape",
                    xlabel="K (episodes)",
                    ylabel="worst-case pseudo-regret (exact values); bayes: R*(K)",
-                   title=f"{_TP_TITLE}\nagents' worst case against the minimax regret R*(K) "
-                         "(Bayes-optimal myopic rule)")]
+                   title=f"{_TP_TITLE}\nworst case over c and member vs R*(K) (bayes)")]
     for c in _TP_C_INFO:
         figs.append(Figure(
             name=f"c{c:g}", x="K", metrics={f"avg_{_c_tag(c)}": "prior-averaged regret"},
             group_by="algo", where=where, fit_window=_TP_FIT, xlabel="K (episodes)",
             ylabel=f"regret averaged over the two members, c = {c:g}",
-            title=f"{_TP_TITLE}, c = {c:g}\ninformation-limited regime: slope 1/2 for every "
-                  "agent past its burn-in; bayes = R*_c(K)"))
+            title=f"{_TP_TITLE}, c = {c:g}\nprior-averaged regret; bayes = R*_c(K)"))
     figs.append(Figure(
         name="bounds", x="K",
         metrics={**{f"avg_{_c_tag(c)}": f"R*_c, c={c:g}" for c in _TP_C_INFO},
                  **{f"lecam_{_c_tag(c)}": f"Le Cam bound, c={c:g}" for c in _TP_C_INFO}},
         where={**where, "algo": "bayes"}, xlabel="K (episodes)",
         ylabel="minimax regret of the two-point family and its explicit lower bound",
-        title=f"{_TP_TITLE}\nR*_c(K) (Feldman's Bayes-optimal rule) and the explicit "
-              "Bretagnolle-Huber bound"))
+        title=f"{_TP_TITLE}\nR*_c(K) (Feldman's rule) and its explicit lower bound"))
     return figs
 
 
@@ -519,9 +515,8 @@ def _needle_figures():
             group_by="algo", where={"instance": "needle", "sweep": sweep},
             theorem="episodic.needle.level", xlabel=x,
             ylabel="regret averaged over needle draws (exact values)",
-            title=f"Needle family ({fixed}, {_ND_COMMIT} commit actions, c = {_ND_C}): "
-                  f"agents against the Assouad level\n(level ~ sqrt(H^3 S A K): slope 1/2 in K, "
-                  "3/2 in H, 1/2 in S)"))
+            title=f"Needle family, {fixed}: prior-averaged regret\nagainst the Assouad level "
+                  "(~ sqrt(H^3 S A K))"))
     return figs
 
 
@@ -617,14 +612,20 @@ EXPERIMENTS = [
 # per-episode figures (not rate plots)
 # --------------------------------------------------------------------------------------------
 def episode_traces(instance: str = "garnet", K: int = 100000, n_seeds: int = 10,
-                   algos=("ucbvi_bf", "stepmix", "stepmix_adv", "epsmix", "switch"),
+                   algos=("ucbvi_bf", "stepmix", "stepmix_adv", "epsmix", "switch",
+                          "stepmix_learned", "epsmix_learned"),
                    alpha: float = ALPHA,
                    seed: int = 20261108, n_bins: int = 60) -> dict:
-    """Log-binned per-episode exact values and weights, averaged over seeds.
+    """Log-binned per-episode exact values, weights and cumulative regret, averaged over seeds.
 
     Returns ``{"edges": [n_bins+1], "v_b", "v_star", "threshold", algo: {"value_mean",
-    "value_min", "weight_mean", "weight_q10", "weight_q90", "violations"}}``.
+    "value_min", "weight_mean", "weight_q10", "weight_q90", "regret_mean", "violations"}}``
+    (``regret_mean``: cumulative pseudo-regret at the end of each bin).  The ``*_learned``
+    agents learn their baseline from ``N_OFFLINE`` episodes of ``pi_b`` drawn from the seed's
+    generator before the run.
     """
+    from rlth._rng import as_generator
+    from rlth.algorithms.online.learned_baseline import learn_baseline, learned_agent
     from rlth.algorithms.online.runner import run_online
     mdp, pi_b, v_b, v_star = build_instance(instance)
     edges = np.unique(np.round(np.logspace(0, np.log10(K), n_bins + 1)).astype(int))
@@ -635,16 +636,24 @@ def episode_traces(instance: str = "garnet", K: int = 100000, n_seeds: int = 10,
     for algo in algos:
         vals, ws = [], []
         viol = 0
+        regs = []
         for ss in seeds:
-            res = run_online(mdp, make_agent(algo, pi_b, alpha, DELTA), K, rng=ss,
-                             threshold=(1 - alpha) * v_b)
+            rng = as_generator(ss)
+            if algo.endswith("_learned"):
+                lb = learn_baseline(mdp, pi_b, N_OFFLINE, alpha, delta=DELTA, rng=rng)
+                agent = learned_agent(lb, algo.split("_")[0], delta=DELTA)
+            else:
+                agent = make_agent(algo, pi_b, alpha, DELTA)
+            res = run_online(mdp, agent, K, rng=rng, threshold=(1 - alpha) * v_b)
             vals.append(res.values)
             ws.append(res.weights)
+            regs.append(res.cumulative_regret)
             viol += res.n_violations
-        V, W = np.array(vals), np.array(ws)
+        V, W, C = np.array(vals), np.array(ws), np.array(regs)
         nb = len(edges) - 1
         d = {"value_mean": np.empty(nb), "value_min": np.empty(nb), "weight_mean": np.empty(nb),
-             "weight_q10": np.empty(nb), "weight_q90": np.empty(nb), "violations": viol}
+             "weight_q10": np.empty(nb), "weight_q90": np.empty(nb),
+             "regret_mean": C[:, edges[1:] - 1].mean(axis=0), "violations": viol}
         for i in range(nb):
             sl = slice(edges[i], edges[i + 1])
             d["value_mean"][i] = V[:, sl].mean()
@@ -670,8 +679,33 @@ def _save_episode_figure(fig, ax, caption, path, legend_size):
     return path
 
 
+def _two_panel(plt):
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11.5, 4.8))
+    return fig, ax1, ax2
+
+
+def _finish_two_panel(fig, axes, caption, path):
+    import matplotlib.pyplot as plt
+    for ax in axes:
+        ax.set_xscale("log")
+        ax.set_xlabel("episode k")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=7.5, loc="upper left")
+    fig.text(0.01, 0.005, caption, fontsize=6.5)
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+    return path
+
+
 def episode_figures(profile: str = "full", out_dir=None) -> list:
-    """Write ``stepmix_values.png`` / ``stepmix_weights.png`` (+ CSV) for the Garnet instance."""
+    """Per-episode figures for the Garnet instance (+ one CSV behind all of them).
+
+    ``stepmix_values.png`` (exact value per episode against the constraint),
+    ``stepmix_weights.png`` (mixing weight per episode), ``stepmix_modes.png`` (StepMix's two
+    evaluation modes side by side: weight and cumulative regret) and ``stepmix_learned.png``
+    (known against offline-learned baseline: cumulative regret and the lowest value per bin).
+    """
     import csv
 
     import matplotlib
@@ -691,15 +725,18 @@ def episode_figures(profile: str = "full", out_dir=None) -> list:
            "UCBVI-BF paper constants; log-spaced episode bins.")
     paths = []
 
+    def lines(ax, b="V_b"):
+        ax.axhline(tr["v_star"], color="k", ls="--", lw=1.2, label="V*")
+        ax.axhline(tr["v_b"], color="gray", ls="-.", lw=1.0, label=f"{b} (baseline)")
+        ax.axhline(tr["threshold"], color="red", ls="--", lw=1.4, label=f"(1 - alpha) {b}")
+
     fig, ax = plt.subplots(figsize=(7.4, 5.0))
     for a in algos:
         line, = ax.plot(mid, tr[a]["value_mean"], "-", lw=1.6,
                         label=f"{ALGOS[a]}: mean (violating episodes, all seeds: "
                               f"{tr[a]['violations']})")
         ax.plot(mid, tr[a]["value_min"], ":", lw=1.0, color=line.get_color())
-    ax.axhline(tr["v_star"], color="k", ls="--", lw=1.2, label="V*")
-    ax.axhline(tr["v_b"], color="gray", ls="-.", lw=1.0, label="V_b (baseline)")
-    ax.axhline(tr["threshold"], color="red", ls="--", lw=1.4, label="(1 - alpha) V_b")
+    lines(ax)
     ax.set_ylabel("exact value V^{pi_k}_1 (solid: mean over seeds, dotted: min)")
     ax.set_title("Exact per-episode value against the constraint")
     paths.append(_save_episode_figure(fig, ax, cap, out / "stepmix_values.png", legend_size=7.5))
@@ -716,18 +753,53 @@ def episode_figures(profile: str = "full", out_dir=None) -> list:
     ax.set_title("Mixing weight per episode (mean over seeds, band: 10-90% of seeds)")
     paths.append(_save_episode_figure(fig, ax, cap, out / "stepmix_weights.png", legend_size=8))
 
+    # the two StepMix evaluation modes side by side
+    fig, ax1, ax2 = _two_panel(plt)
+    for a in ("stepmix", "stepmix_adv"):
+        line, = ax1.plot(mid, tr[a]["weight_mean"], "-", lw=1.6, label=ALGOS[a])
+        ax1.fill_between(mid, tr[a]["weight_q10"], tr[a]["weight_q90"], alpha=0.2,
+                         color=line.get_color(), lw=0)
+    ax1.set_ylim(-0.03, 1.03)
+    ax1.set_ylabel("StepMix weight rho_k (band: 10-90% of seeds)")
+    ax1.set_title("Weight: jump (pessimistic) vs rise (advantage)")
+    for a in ("ucbvi_bf", "stepmix", "stepmix_adv"):
+        ax2.plot(edges[1:], tr[a]["regret_mean"], "-", lw=1.6,
+                 label=f"{ALGOS[a]} (violating episodes: {tr[a]['violations']})")
+    ax2.set_yscale("log")
+    ax2.set_ylabel("cumulative pseudo-regret (exact values), mean over seeds")
+    ax2.set_title("Regret of the two modes")
+    paths.append(_finish_two_panel(fig, (ax1, ax2), cap, out / "stepmix_modes.png"))
+
+    # known against offline-learned baseline
+    fig, ax1, ax2 = _two_panel(plt)
+    for a in ("stepmix", "stepmix_learned", "epsmix", "epsmix_learned"):
+        ax1.plot(edges[1:], tr[a]["regret_mean"], "-" if "learned" in a else "--", lw=1.6,
+                 label=f"{ALGOS[a]} (violating episodes: {tr[a]['violations']})")
+    ax1.set_yscale("log")
+    ax1.set_ylabel("cumulative pseudo-regret (exact values), mean over seeds")
+    ax1.set_title(f"Known baseline (dashed) vs learned from {N_OFFLINE} offline episodes")
+    for a in ("stepmix_learned", "epsmix_learned"):
+        ax2.plot(mid, tr[a]["value_min"], "-", lw=1.4, label=f"{ALGOS[a]}: lowest value in bin")
+    lines(ax2, "V^mu")
+    ax2.set_ylabel("exact value V^{pi_k}_1, minimum over seeds and bin")
+    ax2.set_title("Learned baselines against (1 - alpha) V^mu")
+    paths.append(_finish_two_panel(fig, (ax1, ax2), cap, out / "stepmix_learned.png"))
+
     with open(out / "stepmix_values.csv", "w", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(["algo", "bin_start", "bin_end", "value_mean", "value_min", "weight_mean",
-                    "weight_q10", "weight_q90", "v_star", "v_b", "threshold"])
-        for a in algos:
+                    "weight_q10", "weight_q90", "regret_mean", "violations", "v_star", "v_b",
+                    "threshold"])
+        for a in [a for a in ALGOS if a in tr]:
             for i in range(len(edges) - 1):
-                w.writerow([a, int(edges[i]), int(edges[i + 1]), repr(tr[a]["value_mean"][i]),
-                            repr(tr[a]["value_min"][i]), repr(tr[a]["weight_mean"][i]),
-                            repr(tr[a]["weight_q10"][i]), repr(tr[a]["weight_q90"][i]),
-                            repr(tr["v_star"]), repr(tr["v_b"]), repr(tr["threshold"])])
+                vals = [tr[a][k][i] for k in ("value_mean", "value_min", "weight_mean",
+                                              "weight_q10", "weight_q90", "regret_mean")]
+                w.writerow([a, int(edges[i]), int(edges[i + 1])]
+                           + [repr(float(v)) for v in vals] + [tr[a]["violations"]]
+                           + [repr(float(tr[k])) for k in ("v_star", "v_b", "threshold")])
     import shutil
-    shutil.copyfile(out / "stepmix_values.csv", out / "stepmix_weights.csv")
+    for name in ("weights", "modes", "learned"):
+        shutil.copyfile(out / "stepmix_values.csv", out / f"stepmix_{name}.csv")
     return paths
 
 

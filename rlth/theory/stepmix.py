@@ -196,12 +196,12 @@ register(Theorem(
 # every member of that chain had the same optimal policy, so its minimax regret is 0, and a lower
 # bound constrains the level of every algorithm's worst case, not the slope of one agent's curve
 # over a finite window (docs/explanation/theory_notes.md, StepMix A4).
-_FELDMAN = "Feldman (1962); Domingues, Menard, Kaufmann, Valko (2021)"
+_FELDMAN = "Feldman (1962)"
 
 register(Theorem(
     id="episodic.two_point.level",
     paper=_FELDMAN,
-    arxiv="2010.03531",
+    arxiv="",
     number="[D] from Feldman's theorem (myopic rule Bayes-optimal for two arms known up to a "
            "permutation, Ann. Math. Stat. 33, 1962 [R])",
     statement="for every algorithm and every K, the regret averaged over the two members of "
@@ -224,7 +224,7 @@ register(Theorem(
 register(Theorem(
     id="episodic.two_point.shape",
     paper=_FELDMAN,
-    arxiv="2010.03531",
+    arxiv="",
     number="[D] scale invariance of the two-point family at fixed c",
     statement="R*_c(K) = Theta(sqrt(K)) at fixed c (the family is scale-invariant as g -> 0), "
               "so the minimax regret of the symmetrised chain has slope 1/2 in K",
@@ -241,7 +241,7 @@ register(Theorem(
 register(Theorem(
     id="episodic.two_point.information_limited",
     paper=_FELDMAN,
-    arxiv="2010.03531",
+    arxiv="",
     number="[D] sandwich R*_c(K) <= Reg <= (H-1) g K at fixed c <= 1",
     statement="at fixed c <= 1 every agent's prior-averaged regret lies between R*_c(K) and "
               "the coin-flip level, both proportional to sqrt(K): slope 1/2",
@@ -265,8 +265,7 @@ register(Theorem(
     id="episodic.needle.level",
     paper="Domingues, Menard, Kaufmann, Valko (2021)",
     arxiv="2010.03531",
-    number="Omega(sqrt(H^3 S A T)) for non-stationary MDPs (abstract [V]); the explicit "
-           "level is [D] (Assouad / Pinsker on rlth's needle family)",
+    number="Assouad level [D] of the Omega(sqrt(H^3 S A T)) bound [V]",
     statement="for every algorithm, the prior-averaged regret on the needle family is >= "
               "the explicit level of rlth.theory.needle.needle_level, ~ sqrt(H^3 S A K)",
     quantity="pseudo-regret (exact values) averaged over needle draws from the product prior",

@@ -34,7 +34,7 @@ REPO = Path(__file__).resolve().parents[2]
 PREFIX_FAMILY = {
     "ucbvi": "stepmix",     # UCBVI (Azar et al.) is StepMix's exploration engine and baseline
     "epsmix": "stepmix",    # EpsMix is StepMix's per-episode variant (same paper, Li et al.)
-    "episodic": "stepmix",  # the episodic minimax lower bound, checked on StepMix's gap family
+    "episodic": "stepmix",  # episodic minimax lower bounds, checked in StepMix's experiments
 }
 
 #: Family -> docs page stem under docs/readme/ where it is not ``<family>``.
