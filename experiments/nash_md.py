@@ -218,6 +218,7 @@ TAU = Experiment(
                     for it in (1.0, 2.0, 4.0, 10.0, 20.0, 40.0, 100.0)]},
     replicates={"quick": 40, "full": 100},
     checks=[Check(theorem="nash_md.tau_scaling.upper", metric="kl_exact", x="inv_tau",
+                  statistic="exact",
                   label="exact, random10"),
             Check(theorem="nash_md.tau_scaling.upper", metric="kl_sampled", x="inv_tau",
                   label="sampled m=1, random10"),

@@ -141,6 +141,7 @@ def run_one(params: dict, rng) -> dict:
     pess_bad = bool(np.any(res.pessimistic_values > res.values + 1e-12))
     return {
         "regret": float(res.cumulative_regret[-1]),
+        "average_regret": float(res.cumulative_regret[-1]) / K,
         "n_violations": float(viol.sum()),
         "no_violation": float(not viol.any()),
         "realized_violations": float(res.realized_violations.sum()),
@@ -173,6 +174,8 @@ _K_FULL = [1000, 3162, 10000, 31623, 100000, 316228, 1000000]
 _MAIN_ALGOS = ["ucbvi_bf", "ucbvi_ch", "ucbvi_ch_scaled", "stepmix", "epsmix", "switch",
                "baseline", "stepmix_adv", "stepmix_learned", "epsmix_learned"]
 _FIT = (3000, 1e7)        # after the conservative burn-in (rho_k = 1 from ~2.5e3 episodes on)
+#: average-regret levels of the sample-complexity curves K(eps) (1.5 decades of 1/eps)
+_EPS = (1.0, 0.5, 0.3, 0.2, 0.1, 0.05, 0.03)
 
 
 _CONSERVATIVE = [("stepmix", "stepmix.regret", "StepMix"), ("epsmix", "epsmix.regret", "EpsMix"),
@@ -201,12 +204,27 @@ def _regret_checks(instance: str, fit=_FIT):
               label=f"Switch, {instance}"),
         Check(theorem="ucbvi.violations", metric="n_violations", x="K", where=w("ucbvi_bf"),
               label=f"UCBVI-BF contrast, {instance}"),
+        Check(theorem="ucbvi.bf.pac", metric="average_regret", x="K", where=w("ucbvi_bf"),
+              eps_grid=_EPS, label=f"UCBVI-BF, {instance}, K(eps)"),
+        Check(theorem="stepmix.pac", metric="average_regret", x="K", where=w("stepmix"),
+              eps_grid=_EPS, label=f"StepMix, {instance}, K(eps)"),
     ]
 
 
 def _regret_figures(instance: str, title: str):
     where = {"instance": instance}
     return [
+        Figure(name="regret_q90", x="K", metrics={"regret": "Reg(K)"}, group_by="algo",
+               where=where, theorem="stepmix.regret", statistic="quantile",
+               xlabel="K (episodes)", ylabel="0.9-quantile over runs of Reg(K) (exact values)",
+               fit_window=_FIT,
+               title=f"{title}: the (1 - delta)-quantile of the regret, delta = {DELTA}\n"
+                     "(the theorems hold with probability >= 1 - delta)"),
+        Figure(name="sample_complexity", x="K", metrics={"average_regret": "K(eps)"},
+               group_by="algo", where=where, theorem="ucbvi.bf.pac",
+               statistic="sample_complexity", eps_grid=_EPS,
+               xlabel="1/eps", ylabel="episodes K until the 0.9-quantile of Reg(K)/K <= eps",
+               title=f"{title}: sample complexity of an eps average regret (w.p. 0.9)"),
         Figure(name="regret", x="K", metrics={"regret": "Reg(K)"}, group_by="algo",
                where=where, theorem="stepmix.regret", xlabel="K (episodes)",
                ylabel="pseudo-regret sum_k V* - V^{pi_k} (exact)", fit_window=_FIT,

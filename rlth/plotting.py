@@ -206,11 +206,16 @@ def _sample_complexity_curves(figure, th, records) -> list[dict]:
     return curves
 
 
-def _caption(experiment, profile: str) -> str:
+_BAND = {"mean": "band = 95% CI of the mean",
+         "quantile": "band = 95% order-statistic CI of the quantile",
+         "sample_complexity": "band = N(eps) from the 95% CIs of the quantile curve"}
+
+
+def _caption(experiment, profile: str, statistic: str = "mean") -> str:
     import rlth
     consts = ", ".join(f"{k}={v}" for k, v in dict(experiment.constants).items()) or "-"
     return (f"{experiment.title}. Constants: {consts}. Profile '{profile}': "
-            f"{experiment.replicates[profile]} replicates per point; band = 95% CI of the mean; "
+            f"{experiment.replicates[profile]} replicates per point; {_BAND[statistic]}; "
             f"slope = log-log least squares, 95% bootstrap CI. rlth {rlth.__version__}.")
 
 
@@ -271,7 +276,7 @@ def plot_figure(experiment, figure, records, *, profile: str, out_dir=None) -> t
     ax.set_title(figure.title or experiment.name, fontsize=11)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8, loc="best")
-    caption = textwrap.fill(_caption(experiment, profile), 135)
+    caption = textwrap.fill(_caption(experiment, profile, figure.statistic), 135)
     fig.text(0.01, 0.005, caption, fontsize=6.5, va="bottom", ha="left", wrap=True)
     n_lines = caption.count("\n") + 1
     fig.tight_layout(rect=(0, 0.012 + 0.02 * n_lines, 1, 1))

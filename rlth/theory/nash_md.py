@@ -105,6 +105,7 @@ def constant_step_bound(x, tau, T, n_actions, **_):
 
 EXACT = register(Theorem(
     id="nash_md.exact.upper",
+    statistic="exact",
     paper=_PAPER, arxiv=_ARXIV, number="Theorem 1",
     statement="KL(pi*_tau, pi_T) <= 8 / (tau^2 (T+1)) for every T (exact feedback, "
               "eta_t = 2/(tau(t+2)))",
@@ -118,6 +119,7 @@ EXACT = register(Theorem(
 
 EXACT_OBSERVED = register(Theorem(
     id="nash_md.exact.observed",
+    statistic="exact",
     paper=_PAPER + " (rate derived by rlth)", arxiv=_ARXIV, number="Theorem 1 (sharper, [D])",
     statement="exact Nash-MD: KL(pi*_tau, pi_T) = Theta(T^-2), faster than the bound",
     quantity="KL_rho(pi*_tau, pi_T), exact feedback",
@@ -155,6 +157,7 @@ TAU_SCALING = register(Theorem(
 
 CONSTANT_STEP = register(Theorem(
     id="nash_md.constant_step.upper",
+    statistic="exact",
     paper=_PAPER + " (corollary: rlth)", arxiv=_ARXIV,
     number="Theorem 1, per-step inequality with constant eta ([D])",
     statement="constant step eta, eta*tau <= 1: KL_T <= (1 - eta tau)^T KL_0 + 2 eta / tau",
@@ -167,6 +170,7 @@ CONSTANT_STEP = register(Theorem(
 
 CONSTANT_STEP_BIAS = register(Theorem(
     id="nash_md.constant_step.bias",
+    statistic="exact",
     paper=_PAPER + " (rlth)", arxiv=_ARXIV, number="constant-step fixed point ([D])",
     statement="the constant-step plateau is Theta(eta^2) in KL",
     quantity="KL_rho(pi*_tau, pi_T) at the plateau",

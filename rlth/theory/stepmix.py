@@ -88,6 +88,7 @@ def _ch_in_regime(x, n_states=None, n_actions=None, horizon=None, delta=0.1, bon
 
 register(Theorem(
     id="ucbvi.bf.regret",
+    statistic="quantile",
     paper=_AZAR,
     arxiv=_AZAR_ARXIV,
     number="Theorem 2 (UCBVI-BF)",
@@ -105,6 +106,7 @@ register(Theorem(
 
 register(Theorem(
     id="ucbvi.ch.regret",
+    statistic="quantile",
     paper=_AZAR,
     arxiv=_AZAR_ARXIV,
     number="Theorem 1 (UCBVI-CH)",
@@ -124,6 +126,7 @@ register(Theorem(
 
 register(Theorem(
     id="stepmix.regret",
+    statistic="quantile",
     paper=_LI,
     arxiv=_LI_ARXIV,
     number="main theorem (StepMix)",
@@ -139,6 +142,7 @@ register(Theorem(
 
 register(Theorem(
     id="epsmix.regret",
+    statistic="quantile",
     paper=_LI,
     arxiv=_LI_ARXIV,
     number="main theorem (EpsMix)",
@@ -152,12 +156,46 @@ register(Theorem(
 ))
 
 
+register(Theorem(
+    id="ucbvi.bf.pac",
+    paper=_AZAR,
+    arxiv=_AZAR_ARXIV,
+    number="[D] corollary of Theorem 2 (regret to PAC)",
+    statement="w.p. >= 1-delta, Reg(K) <= C sqrt(K) gives an average regret Reg(K)/K <= eps "
+              "once K >= C^2 / eps^2: the episodes needed grow at most like eps^-2",
+    quantity="K(eps): smallest K at which the (1-delta)-quantile of Reg(K)/K is <= eps",
+    sweep_variable="1/eps",
+    kind="upper",
+    exponent=2.0,
+    statistic="sample_complexity",
+    provenance="[D] from the [V] rate",
+    notes="On a fixed instance with a gap the regret grows slower than sqrt(K), so the "
+          "exponent is below 2.",
+))
+
+register(Theorem(
+    id="stepmix.pac",
+    paper=_LI,
+    arxiv=_LI_ARXIV,
+    number="[D] corollary of the main theorem (regret to PAC)",
+    statement="w.p. >= 1-delta, a regret of the constraint-free order gives an average regret "
+              "<= eps after K(eps) = O~(eps^-2) episodes (plus the K-independent burn-in)",
+    quantity="K(eps): smallest K at which the (1-delta)-quantile of Reg(K)/K is <= eps",
+    sweep_variable="1/eps",
+    kind="upper",
+    exponent=2.0,
+    statistic="sample_complexity",
+    provenance="[D] from the [V] order and the [R] form",
+))
+
+
 def _one_minus_delta(x, delta=0.1, **_):
     return 1.0 - float(delta)
 
 
 register(Theorem(
     id="stepmix.constraint",
+    statistic="fraction",
     paper=_LI,
     arxiv=_LI_ARXIV,
     number="main theorem (conservative guarantee, StepMix and EpsMix)",
@@ -174,6 +212,7 @@ register(Theorem(
 
 register(Theorem(
     id="ucbvi.violations",
+    statistic="quantile",
     paper=_AZAR,
     arxiv=_AZAR_ARXIV,
     number="[D] corollary of Theorems 1-2",
@@ -292,6 +331,7 @@ def _needle_shape(theorem_id: str, exponent: float, variable: str, extra: str = 
         sweep_variable=variable,
         kind="rate",
         exponent=exponent,
+        statistic="exact",
         provenance="[V] rate; [D] level",
         notes="Checks that the construction carries the H^{3/2} and sqrt(S) factors (a "
               "stationary needle, or one needle in one state, would not)." + extra,
