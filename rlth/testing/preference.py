@@ -9,6 +9,10 @@ Use them to property-test your own regularized-Nash solver or preference-game dy
     def test_my_solver(game, tau):
         assert_regularized_nash(game, my_solver(game, tau), tau, tol=1e-10)
 
+``my_solver`` may return a plain policy array ``pi[X, Y]`` (or ``pi[Y]`` with one context), a
+result object with a ``pi`` (rlth's ``RegularizedNashSolution``), a ``(V, Q, pi)`` tuple or a
+dict with a ``"pi"`` key.
+
 Preference matrices include the structured cases: exact ties (entries 1/2), deterministic
 preferences (entries 0 / 1, e.g. rock-paper-scissors), near-deterministic ones and transitive
 (Bradley-Terry) ones.  Reference policies are weights drawn from ``[min_mass, 1]`` and
@@ -22,6 +26,7 @@ from hypothesis import strategies as st
 
 from ..models.preference import PreferenceGame
 from ..solvers.preference import regularized_exploitability
+from .mdp import _read_result
 
 __all__ = ["PREFERENCE_KINDS", "preference_matrices", "reference_policies", "preference_games",
            "policies_for", "assert_regularized_nash"]
@@ -120,8 +125,60 @@ def policies_for(draw, game: PreferenceGame, *, min_mass: float = 1e-4) -> np.nd
     return np.array(rows)
 
 
-def assert_regularized_nash(game: PreferenceGame, pi, tau: float, tol: float = 1e-10) -> None:
-    """Assert that ``pi`` is the regularized equilibrium: exploitability
-    :math:`\\tau\\,\\mathrm{KL}_\\rho(\\pi\\|\\mathrm{BR}_\\tau(\\pi)) \\le` ``tol``."""
-    e = regularized_exploitability(game, pi, tau)
-    assert e <= tol, f"exploitability {e:.3g} > {tol:g} at tau={tau}"
+def assert_regularized_nash(game: PreferenceGame, pi, tau: float, tol: float = 1e-10) -> float:
+    r"""Assert that ``pi`` is the regularized equilibrium: exploitability
+    :math:`\tau\,\mathrm{KL}_\rho(\pi\|\mathrm{BR}_\tau(\pi)) \le` ``tol``.
+
+    Parameters
+    ----------
+    game : PreferenceGame
+    pi : array_like, result object, tuple or dict
+        What the solver under test returned: a policy array of shape ``(X, Y)`` (or ``(Y,)``
+        when ``X = 1``), a result object with a ``pi`` attribute (rlth's
+        :class:`~rlth.solvers.preference.RegularizedNashSolution`), a ``(V, Q, pi)`` tuple
+        (``V`` and ``Q`` are not used and may be ``None``) or a dict with a ``"pi"`` key (and
+        optionally ``"V"``, ``"Q"``, ignored).  A preference game has no value array to derive
+        ``pi`` from, so ``pi`` is required.
+    tau : float
+        Regularization strength (``>= 0``).
+    tol : float
+
+    Returns
+    -------
+    float
+        The exploitability, so a test can report it.
+
+    Raises
+    ------
+    AssertionError
+        With the exploitability and the form of ``pi`` it got.
+    ValueError
+        If ``pi`` is missing or has a shape other than ``(X, Y)`` / ``(Y,)``.
+
+    Examples
+    --------
+    With a symmetric preference matrix every policy wins half the time, so the regularized
+    equilibrium is the reference policy itself:
+
+    >>> import numpy as np
+    >>> from rlth.models.preference import PreferenceGame
+    >>> game = PreferenceGame(np.full((1, 3, 3), 0.5), np.array([[0.2, 0.3, 0.5]]))
+    >>> assert_regularized_nash(game, np.array([[0.2, 0.3, 0.5]]), tau=0.1)
+    0.0
+    >>> assert_regularized_nash(game, np.array([1/3, 1/3, 1/3]), tau=0.1)
+    Traceback (most recent call last):
+    ...
+    AssertionError: exploitability 0.00... > 1e-10 at tau=0.1; got a pi array of shape (3,)
+    """
+    parts, form = _read_result(pi, "pi", ("V", "Q", "pi"), "pi")
+    if parts["pi"] is None:
+        raise ValueError(f"pi: {form} has no pi")
+    arr = np.asarray(parts["pi"], dtype=float)
+    X, Y = game.mu.shape
+    if arr.shape != (X, Y) and not (X == 1 and arr.shape == (Y,)):
+        raise ValueError(f"pi: expected a policy of shape (X, Y) = {(X, Y)}"
+                         f"{f' or (Y,) = {(Y,)}' if X == 1 else ''}, got shape {arr.shape} "
+                         f"({form})")
+    e = regularized_exploitability(game, arr, tau)
+    assert e <= tol, f"exploitability {e:.3g} > {tol:g} at tau={tau}; got {form}"
+    return e
