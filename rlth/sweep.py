@@ -316,7 +316,9 @@ def run_experiment(experiment, profile: str = "quick", *, backend: str = "serial
     store_dir : path, optional
         Results directory (default ``$RLTH_RESULTS_DIR`` or ``./.rlth_results``).
     progress : bool
-        Show a tqdm progress bar (stderr).
+        Report progress on stderr: a tqdm bar when stderr is a terminal, otherwise (a log
+        file, a pipe) one plain line at the start and one with the elapsed time at the end,
+        never carriage-return frames.
     chunk_size : int, optional
         Replicates per task (default: serial 1, or whole points with ``run_batch``; about 8
         tasks per worker otherwise, never splitting a point of a ``run_batch`` experiment that
@@ -375,12 +377,10 @@ def run_experiment(experiment, profile: str = "quick", *, backend: str = "serial
                       f"(use fresh=True / --fresh to recompute everything)", StoreWarning,
                       stacklevel=2)
 
-    from tqdm.auto import tqdm
     new = []
     # connect to the backend first: a scheduler that cannot be reached leaves no trace in the store
     with _Backend(backend, workers, scheduler, dask_processes) as client:
-        bar = tqdm(total=n_missing, desc=f"{experiment.name} [{profile}]", unit="run",
-                   disable=not progress, file=sys.stderr, leave=False)
+        bar = _Progress(n_missing, f"{experiment.name} [{profile}]", progress)
         try:
             with StoreWriter(path, header, fresh=fresh) as writer:
                 if writer.moved_to is not None:
@@ -392,13 +392,62 @@ def run_experiment(experiment, profile: str = "quick", *, backend: str = "serial
                     new.extend(recs)
                     bar.update(len(recs))
         except KeyboardInterrupt:
-            bar.close()
+            bar.close(interrupted=True)
             print(f"\ninterrupted: {len(new)} new records of {experiment.name!r} are saved in "
                   f"{path}; rerun to resume", file=sys.stderr)
             raise
         finally:
             bar.close()
     return _in_grid_order(experiment, profile, list(stored) + new, complete_only=True)
+
+
+def _stderr_is_tty() -> bool:
+    stream = sys.stderr
+    try:
+        return bool(stream is not None and stream.isatty())
+    except (AttributeError, ValueError, OSError):    # no isatty, or a closed stream
+        return False
+
+
+class _Progress:
+    """Progress of a sweep on stderr.
+
+    A tqdm bar when stderr is a terminal; otherwise (a log file, a pipe, CI) no carriage-return
+    frames but two plain lines, ``"<name> [<profile>]: N runs to compute"`` at the start and
+    ``"<name> [<profile>]: N runs done in 1.2 s"`` at the end.  Nothing at all when
+    ``enabled`` is false (``progress=False``, ``--no-progress``).
+    """
+
+    def __init__(self, total: int, desc: str, enabled: bool):
+        import time
+        self.total, self.desc, self.done, self.bar = int(total), desc, 0, None
+        self.enabled, self.closed, self.t0 = bool(enabled), False, time.monotonic()
+        if not self.enabled:
+            return
+        if _stderr_is_tty():
+            from tqdm.auto import tqdm
+            self.bar = tqdm(total=self.total, desc=desc, unit="run", file=sys.stderr,
+                            leave=False)
+        else:
+            print(f"{desc}: {self.total} run{'s' if self.total != 1 else ''} to compute",
+                  file=sys.stderr, flush=True)
+
+    def update(self, n: int) -> None:
+        self.done += int(n)
+        if self.bar is not None:
+            self.bar.update(n)
+
+    def close(self, interrupted: bool = False) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        if self.bar is not None:
+            self.bar.close()
+        elif self.enabled and not interrupted:
+            import time
+            dt = time.monotonic() - self.t0
+            print(f"{self.desc}: {self.done} of {self.total} runs done in {dt:.1f} s",
+                  file=sys.stderr, flush=True)
 
 
 class _Backend:
