@@ -51,6 +51,8 @@ ALLOWED: dict[str, set[str]] = {
     "theory": LAYER1 | {"_kernels", "models", "instances", "solvers", "estimators"},
     "testing": LAYER1 | {"models", "instances", "solvers", "data", "estimators"},
     "algorithms": LAYER1 | {"_kernels", "models", "solvers", "data", "estimators"},
+    # gymnasium views of exact models and exact scores of outside agents (issue 18)
+    "adapters": LAYER1 | {"models", "solvers"},
     "sweep": LAYER1 | {"experiment", "store"},
     "rates": LAYER1 | {"experiment", "store", "theory", "sweep"},
     "plotting": LAYER1 | {"rlth", "experiment", "store", "theory", "sweep", "rates"},
@@ -63,7 +65,7 @@ RANK: dict[str, int] = {
     "experiment": 1, "store": 1, "rlth": 1, "_kernels": 1,
     "models": 2,
     "instances": 3, "solvers": 3, "data": 3, "estimators": 3,
-    "theory": 4, "testing": 4, "algorithms": 4,
+    "theory": 4, "testing": 4, "algorithms": 4, "adapters": 4,
     "sweep": 5, "rates": 6, "plotting": 7, "cli": 8,
 }
 
@@ -351,6 +353,9 @@ def test_table_encodes_the_design_rules():
     assert ALLOWED["instances"] <= LAYER1 | {"models"}
     assert ALLOWED["estimators"] <= LAYER1 | {"_kernels", "models"}
     assert "algorithms" not in ALLOWED["theory"]
+    # adapters face the outside world: exact models and solvers only, nothing of the pipeline
+    assert not ALLOWED["adapters"] & (higher | {"theory", "algorithms", "testing", "rlth"})
+    assert not any("adapters" in rooms for rooms in ALLOWED.values())
     for room in ("_rng", "_validation", "experiment", "store"):
         assert not ALLOWED[room], f"{room} is layer 1: it imports nothing of rlth"
     for room, rooms in ALLOWED.items():          # nothing in rlth builds on the test helpers
