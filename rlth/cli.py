@@ -359,12 +359,30 @@ def _run_checks_connected(exps, args, registry_errors):
     return 1 if failed else 0
 
 
+def _warn_versions(args) -> None:
+    """Full profile: warn when the running versions differ from the figures' lock file."""
+    from .plotting import figures_dir
+    from .store import VERSIONS_LOCK, read_versions_lock, versions_differ
+    if args.profile != "full":
+        return
+    fdir = Path(args.figures_dir) if args.figures_dir else figures_dir(args.profile)
+    lock = fdir / VERSIONS_LOCK
+    if not lock.is_file():
+        return
+    diffs = versions_differ(read_versions_lock(lock))
+    if diffs:
+        print(f"warning: running versions differ from {lock} ({'; '.join(diffs)}): the "
+              "verdicts should agree, but the CSVs need not be bit-identical",
+              file=sys.stderr)
+
+
 def _cmd_check(args) -> int:
     reg = discover()
     exps = resolve(args.names, reg)
     if not exps and not reg.errors:
         raise _no_experiments(reg)
     _check_profile(exps, args.profile)
+    _warn_versions(args)
     return _run_checks(exps, args, registry_errors=None if args.names else reg.errors)
 
 

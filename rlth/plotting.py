@@ -213,10 +213,14 @@ _BAND = {"mean": "band = 95% CI of the mean",
 
 def _caption(experiment, profile: str, statistic: str = "mean") -> str:
     import rlth
+
+    from .store import current_versions
     consts = ", ".join(f"{k}={v}" for k, v in dict(experiment.constants).items()) or "-"
+    v = current_versions()
+    made = ", ".join(f"{k} {v[k]}" for k in ("python", "numpy", "scipy", "numba"))
     return (f"{experiment.title}. Constants: {consts}. Profile '{profile}': "
             f"{experiment.replicates[profile]} replicates per point; {_BAND[statistic]}; "
-            f"slope = log-log least squares, 95% bootstrap CI. rlth {rlth.__version__}.")
+            f"slope = log-log least squares, 95% bootstrap CI. rlth {rlth.__version__}; {made}.")
 
 
 def plot_figure(experiment, figure, records, *, profile: str, out_dir=None) -> tuple[Path, Path]:

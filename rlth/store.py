@@ -260,6 +260,65 @@ def code_fingerprint(experiment) -> str:
     return hashlib.sha256("\n\0".join(parts).encode()).hexdigest()[:16]
 
 
+#: packages whose versions can change a figure's numbers (recorded in stores, captions, lock)
+RESULT_PACKAGES = ("numpy", "scipy", "numba", "llvmlite", "matplotlib", "joblib", "cvxpy")
+#: the lock file of the versions that made ``paper_figures/`` (relative to the figures dir)
+VERSIONS_LOCK = "versions.lock"
+
+
+def current_versions() -> dict:
+    """``{"python": ..., package: version or None}`` of the running interpreter.
+
+    Examples
+    --------
+    >>> v = current_versions()
+    >>> sorted(v)[:3], v["numpy"] is not None
+    (['cvxpy', 'joblib', 'llvmlite'], True)
+    """
+    import importlib.metadata as im
+    out = {"python": platform.python_version()}
+    for name in RESULT_PACKAGES:
+        try:
+            out[name] = im.version(name)
+        except im.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def write_versions_lock(path, versions: dict | None = None) -> Path:
+    """Write ``name==version`` lines (``python==...`` first) for :func:`current_versions`."""
+    v = current_versions() if versions is None else dict(versions)
+    lines = ["# versions that made the committed figures; `rlth check --profile full` warns",
+             "# when the running ones differ (same verdicts across versions; bit-identical",
+             "# CSVs only with these).  Regenerate with rlth.store.write_versions_lock.",
+             f"python=={v.get('python')}"]
+    lines += [f"{k}=={v[k]}" for k in sorted(v) if k != "python" and v[k] is not None]
+    path = Path(path)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def read_versions_lock(path) -> dict:
+    """Parse a lock written by :func:`write_versions_lock` (``ValueError`` on a bad line)."""
+    out = {}
+    for i, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        name, sep, ver = line.partition("==")
+        if not sep or not name.strip() or not ver.strip():
+            raise ValueError(f"path: line {i} of {path} is not 'name==version': {line!r}")
+        out[name.strip()] = ver.strip()
+    return out
+
+
+def versions_differ(locked: dict, current: dict | None = None) -> list[str]:
+    """``["numpy 2.4.6 -> 2.5.2", ...]`` for every locked name whose running version differs."""
+    cur = current_versions() if current is None else current
+    return [f"{k} {v} -> {cur.get(k)}" for k, v in sorted(locked.items())
+            if str(cur.get(k)) != v]
+
+
 def metadata(experiment, profile: str, code: str | None = None) -> dict:
     """Header of a store file: versions, git commit, constants, seed, profile, time and the
     :func:`code_fingerprint` (``code``, computed when not given)."""
@@ -267,7 +326,8 @@ def metadata(experiment, profile: str, code: str | None = None) -> dict:
 
     import rlth
     packages = {}
-    for name in ("numpy", "scipy", "numba", "joblib", "dask", "distributed"):
+    for name in ("numpy", "scipy", "numba", "joblib", "dask", "distributed", "llvmlite",
+                 "matplotlib", "cvxpy"):
         try:
             packages[name] = im.version(name)
         except im.PackageNotFoundError:
