@@ -6,7 +6,7 @@ import sys
 
 DOCS = pathlib.Path(__file__).parent / "readme"
 ROOT = DOCS.parent.parent
-SECTIONS = ("models", "dp", "games", "data", "harness", "lcb", "stepmix", "nash_md")
+SECTIONS = ("models", "dp", "games", "data", "adapters", "harness", "lcb", "stepmix", "nash_md")
 
 
 def anchor(title: str) -> str:
