@@ -87,14 +87,7 @@ def figure_curves(experiment, figure, records) -> list[dict]:
     th = theory.get(figure.theorem) if figure.theorem else None
     if figure.statistic == "sample_complexity":
         return _sample_complexity_curves(figure, th, records)
-    groups = [None]
-    if figure.group_by:
-        vals = {}
-        for rec in records:
-            p = rec["point"]
-            if figure.group_by in p:
-                vals.setdefault(repr(p[figure.group_by]), p[figure.group_by])
-        groups = sorted(vals.values(), key=lambda v: (str(type(v)), v))
+    groups = _groups(figure, records)
     curves = []
     for g in groups:
         where = dict(figure.where)
@@ -155,15 +148,20 @@ def figure_curves(experiment, figure, records) -> list[dict]:
     return curves
 
 
+def _groups(figure, records) -> list:
+    """The values of ``figure.group_by`` in the records (``[None]`` without grouping)."""
+    if not figure.group_by:
+        return [None]
+    vals = {}
+    for rec in records:
+        p = rec["point"]
+        if figure.group_by in p:
+            vals.setdefault(repr(p[figure.group_by]), p[figure.group_by])
+    return sorted(vals.values(), key=lambda v: (str(type(v)), v))
+
+
 def _sample_complexity_curves(figure, th, records) -> list[dict]:
-    groups = [None]
-    if figure.group_by:
-        vals = {}
-        for rec in records:
-            p = rec["point"]
-            if figure.group_by in p:
-                vals.setdefault(repr(p[figure.group_by]), p[figure.group_by])
-        groups = sorted(vals.values(), key=lambda v: (str(type(v)), v))
+    groups = _groups(figure, records)
     curves = []
     for g in groups:
         where = dict(figure.where)

@@ -152,26 +152,24 @@ def _ols_slopes(lx: np.ndarray, ly: np.ndarray):
     return slope, intercept
 
 
-def _bootstrap_means(values: np.ndarray, n_boot: int, rng) -> np.ndarray:
+def _bootstrap_stat(values: np.ndarray, n_boot: int, rng, stat) -> np.ndarray:
+    """``stat(resamples, axis=1)`` of ``n_boot`` resamples, drawn in blocks of <= 4e6 values."""
     n = values.shape[0]
     out = np.empty(n_boot)
     block = max(1, min(n_boot, 4_000_000 // max(n, 1)))
     for start in range(0, n_boot, block):
         stop = min(n_boot, start + block)
         idx = rng.integers(0, n, size=(stop - start, n))
-        out[start:stop] = values[idx].mean(axis=1)
+        out[start:stop] = stat(values[idx])
     return out
+
+
+def _bootstrap_means(values: np.ndarray, n_boot: int, rng) -> np.ndarray:
+    return _bootstrap_stat(values, n_boot, rng, lambda v: v.mean(axis=1))
 
 
 def _bootstrap_quantiles(values: np.ndarray, level: float, n_boot: int, rng) -> np.ndarray:
-    n = values.shape[0]
-    out = np.empty(n_boot)
-    block = max(1, min(n_boot, 4_000_000 // max(n, 1)))
-    for start in range(0, n_boot, block):
-        stop = min(n_boot, start + block)
-        idx = rng.integers(0, n, size=(stop - start, n))
-        out[start:stop] = np.quantile(values[idx], level, axis=1)
-    return out
+    return _bootstrap_stat(values, n_boot, rng, lambda v: np.quantile(v, level, axis=1))
 
 
 def _levels_array(quantile, n: int) -> np.ndarray:
