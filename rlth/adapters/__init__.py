@@ -6,6 +6,11 @@
   environment's transition table into an exact model.  Needs the optional dependency
   ``gymnasium`` (``pip install rlth[gym]``); it is imported only when that module is, never by
   ``import rlth`` nor by this package.
+* :mod:`rlth.adapters.pettingzoo` -- :class:`~rlth.adapters.pettingzoo.MarkovGameParallelEnv`, a
+  PettingZoo ``ParallelEnv`` over a zero-sum :class:`~rlth.models.games.MarkovGame` (or a matrix
+  game as one step): agents ``"max"`` and ``"min"``, rewards ``r`` and ``-r``.  Needs the
+  optional dependency ``pettingzoo`` (``pip install rlth[pettingzoo]``), imported only when that
+  module is.
 * :mod:`rlth.adapters.outside` -- :func:`~rlth.adapters.outside.evaluate_agent`: the exact value,
   the optimal value and the regret of an agent written outside rlth (a callable ``obs -> action``
   or ``obs -> probabilities``, or a policy table), with no sampling; in a zero-sum game, the value
