@@ -1,8 +1,10 @@
 """The ``rlth`` command line: ``list | run | check | figures | bench``.
 
-Experiments are discovered in the directory ``$RLTH_EXPERIMENTS_DIR``, else ``experiments/`` at
-the root of the source tree of an editable install, else ``./experiments``: every ``*.py`` file
-there (not starting with ``_``) is a *family* defining ``EXPERIMENT`` or ``EXPERIMENTS``.
+Experiments are discovered in the directory ``$RLTH_EXPERIMENTS_DIR`` (or the directories,
+separated by ``os.pathsep``), else ``experiments/`` at the root of the source tree (a checkout or
+an editable install), else the copy of the built-in experiments shipped inside the installed
+package (``rlth/_builtin_experiments``, a non-editable install): every ``*.py`` file there (not
+starting with ``_``) is a *family* defining ``EXPERIMENT`` or ``EXPERIMENTS``.
 ``NAME`` on the command line is a family (every experiment of the file) or one experiment's name.
 
 Exit status: 0 success; 1 a check FAILed or an experiment raised / failed to load; 2 bad usage
@@ -25,7 +27,7 @@ from pathlib import Path
 from .store import StoreLockedError
 from .sweep import MODULE_PREFIX
 
-__all__ = ["main", "main_for", "experiments_dir", "discover", "resolve", "UsageError"]
+__all__ = ["main", "main_for", "experiments_dir", "experiments_dirs", "discover", "resolve", "UsageError"]
 
 
 
@@ -33,16 +35,38 @@ class UsageError(Exception):
     """Bad command-line usage (exit status 2)."""
 
 
+#: Where a non-editable install keeps its copy of the repo's top-level ``experiments/*.py``
+#: (the subpackage ``rlth._builtin_experiments``, mapped to ``experiments/`` in pyproject.toml).
+BUILTIN_EXPERIMENTS = Path(__file__).resolve().parent / "_builtin_experiments"
+
+
+def experiments_dirs() -> list[Path]:
+    """The directories experiments are discovered in (in this order).
+
+    1. ``$RLTH_EXPERIMENTS_DIR`` when set: a user's own directory of experiment files, or several
+       separated by ``os.pathsep`` (``:``; ``;`` on Windows);
+    2. ``<source tree>/experiments`` when ``rlth`` is imported from a checkout or an editable
+       install (the package's parent directory has ``pyproject.toml`` and ``experiments/``), so
+       edits there are seen immediately;
+    3. :data:`BUILTIN_EXPERIMENTS`, the copy shipped in a non-editable install (``pip install
+       <clone>``), so ``rlth list`` / ``rlth check`` work from any working directory;
+    4. ``./experiments`` (nothing else found).
+    """
+    env = os.environ.get("RLTH_EXPERIMENTS_DIR", "")
+    dirs = [Path(part) for part in env.split(os.pathsep) if part.strip()]
+    if dirs:
+        return dirs
+    source_tree = Path(__file__).resolve().parent.parent
+    if (source_tree / "pyproject.toml").is_file() and (source_tree / "experiments").is_dir():
+        return [source_tree / "experiments"]
+    if BUILTIN_EXPERIMENTS.is_dir():
+        return [BUILTIN_EXPERIMENTS]
+    return [Path.cwd() / "experiments"]
+
+
 def experiments_dir() -> Path:
-    """``$RLTH_EXPERIMENTS_DIR``, else ``<repo root>/experiments`` (editable install), else
-    ``./experiments``."""
-    from .plotting import repo_root
-    env = os.environ.get("RLTH_EXPERIMENTS_DIR")
-    if env:
-        return Path(env)
-    if (repo_root() / "experiments").is_dir():
-        return repo_root() / "experiments"
-    return Path.cwd() / "experiments"
+    """The first of :func:`experiments_dirs` (``rlth bench`` looks in its ``benchmarks/``)."""
+    return experiments_dirs()[0]
 
 
 def _load_module(path: Path, name: str):
@@ -54,9 +78,15 @@ def _load_module(path: Path, name: str):
 class Registry:
     """Discovered experiments: ``families`` (file stem -> experiments), load ``errors``."""
 
-    directory: Path
+    directory: Path                                  # the first of ``directories``
     families: dict = field(default_factory=dict)
     errors: dict = field(default_factory=dict)
+    directories: list = field(default_factory=list)
+
+    @property
+    def where(self) -> str:
+        """The searched directories, for messages."""
+        return os.pathsep.join(str(d) for d in (self.directories or [self.directory]))
 
     @property
     def experiments(self) -> dict:
@@ -80,32 +110,43 @@ _REGISTRY_CACHE: dict = {}
 
 
 def discover(directory=None) -> Registry:
-    """Load every experiment file of ``directory`` (default :func:`experiments_dir`)."""
-    directory = Path(directory) if directory is not None else experiments_dir()
-    key = str(directory.resolve())
+    """Load every experiment file of ``directory`` (a directory or a list of them; default
+    :func:`experiments_dirs`).  A family (file stem) found again in a later directory is an error
+    of that family (the first one is kept)."""
+    if directory is None:
+        dirs = experiments_dirs()
+    elif isinstance(directory, (list, tuple)):
+        dirs = [Path(d) for d in directory]
+    else:
+        dirs = [Path(directory)]
+    key = tuple(str(d.resolve()) for d in dirs)
     if key in _REGISTRY_CACHE:
         return _REGISTRY_CACHE[key]
-    reg = Registry(directory)
-    if directory.is_dir():
-        seen = {}
-        for path in sorted(directory.glob("*.py")):
-            if path.name.startswith("_"):
-                continue
-            stem = path.stem
-            try:
-                module = _load_module(path, MODULE_PREFIX + stem)
-                exps = _experiments_of(module)
-            except Exception as exc:  # a broken file must not hide the others
-                reg.errors[stem] = f"{type(exc).__name__}: {exc}"
-                continue
-            if not exps:
-                continue
-            for e in exps:
-                if e.name in seen:
-                    reg.errors[stem] = (f"experiment name {e.name!r} also defined in "
-                                        f"{seen[e.name]}.py")
-                seen[e.name] = stem
-            reg.families[stem] = exps
+    reg = Registry(dirs[0], directories=dirs)
+    seen, where = {}, {}
+    for path in [p for d in dirs if d.is_dir() for p in sorted(d.glob("*.py"))]:
+        if path.name.startswith("_"):
+            continue
+        stem = path.stem
+        if stem in where:
+            reg.errors[stem] = (f"{path} ignored: family {stem!r} already found in "
+                                f"{where[stem]}")
+            continue
+        where[stem] = path.parent
+        try:
+            module = _load_module(path, MODULE_PREFIX + stem)
+            exps = _experiments_of(module)
+        except Exception as exc:  # a broken file must not hide the others
+            reg.errors[stem] = f"{type(exc).__name__}: {exc}"
+            continue
+        if not exps:
+            continue
+        for e in exps:
+            if e.name in seen:
+                reg.errors[stem] = (f"experiment name {e.name!r} also defined in "
+                                    f"{seen[e.name]}.py")
+            seen[e.name] = stem
+        reg.families[stem] = exps
     _REGISTRY_CACHE[key] = reg
     return reg
 
@@ -126,7 +167,7 @@ def resolve(names, registry: Registry) -> list:
             if name in registry.errors:
                 extra = f" (the file {name}.py failed to load: {registry.errors[name]})"
             raise UsageError(f"NAME: unknown experiment {name!r}{extra}; known: "
-                             f"{', '.join(known) or '(none in ' + str(registry.directory) + ')'}")
+                             f"{', '.join(known) or '(none in ' + registry.where + ')'}")
         out += [e for e in found if e not in out]
     return out
 
@@ -167,7 +208,7 @@ def _cmd_list(args) -> int:
     for fam, exps in reg.families.items():
         for e in exps:
             erows.append((e.name, fam, ",".join(e.profiles), len(e.checks), _clip(e.title, 70)))
-    print(f"\nExperiments in {reg.directory} ({len(erows)}):")
+    print(f"\nExperiments in {reg.where} ({len(erows)}):")
     print(_table(("name", "family", "profiles", "checks", "title"), erows))
     for stem, err in reg.errors.items():
         print(f"  ! {stem}.py failed to load: {err}")
@@ -267,7 +308,7 @@ def _sweep_context(args):
 
 
 def _no_experiments(reg) -> UsageError:
-    return UsageError(f"NAME: no experiments found in {reg.directory} (set "
+    return UsageError(f"NAME: no experiments found in {reg.where} (set "
                       f"RLTH_EXPERIMENTS_DIR to a directory of experiment files)")
 
 
