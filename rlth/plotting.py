@@ -90,10 +90,7 @@ def figure_curves(experiment, figure, records) -> list[dict]:
     groups = _groups(figure, records)
     curves = []
     for g in groups:
-        where = dict(figure.where)
-        if g is not None:
-            where[figure.group_by] = g
-        gtxt = "" if g is None else f"{figure.group_by}={g}"
+        where, gtxt = _group_where(figure, g)
         first_rows = None
         for metric, label in figure.metrics.items():
             rows = aggregate(records, metric, figure.x, where)
@@ -160,14 +157,20 @@ def _groups(figure, records) -> list:
     return sorted(vals.values(), key=lambda v: (str(type(v)), v))
 
 
+def _group_where(figure, g) -> tuple[dict, str]:
+    """The point filter of group ``g`` and its legend text."""
+    where = dict(figure.where)
+    if g is None:
+        return where, ""
+    where[figure.group_by] = g
+    return where, f"{figure.group_by}={g}"
+
+
 def _sample_complexity_curves(figure, th, records) -> list[dict]:
     groups = _groups(figure, records)
     curves = []
     for g in groups:
-        where = dict(figure.where)
-        if g is not None:
-            where[figure.group_by] = g
-        gtxt = "" if g is None else f"{figure.group_by}={g}"
+        where, gtxt = _group_where(figure, g)
         params = None
         for metric, label in figure.metrics.items():
             rows = aggregate(records, metric, figure.x, where)

@@ -84,34 +84,11 @@ from .._validation import (as_float_array, check_choice, check_distribution, che
                            check_instance, check_positive_int)
 from ..models.bandits import ContextualBandit, MultiArmedBandit
 from ..models.mdp import DiscountedMDP, FiniteHorizonMDP
+from ._common import check_action, draw
 
 __all__ = ["MDPEnv", "ContextualBanditEnv", "RewardMap", "model_from_gymnasium"]
 
 REWARDS = ("bernoulli", "mean")
-
-
-def _action(action, n_actions: int) -> int:
-    """``action`` as an int in ``[0, n_actions)``, else ``ValueError`` naming ``action``."""
-    if isinstance(action, (bool, np.bool_)):
-        raise ValueError(f"action: expected an integer in [0, {n_actions - 1}], got {action!r}")
-    try:
-        a = operator.index(action)
-    except TypeError:
-        raise ValueError(f"action: expected an integer in [0, {n_actions - 1}], "
-                         f"got {type(action).__name__} {action!r}") from None
-    if not 0 <= a < n_actions:
-        raise ValueError(f"action: must lie in [0, {n_actions - 1}], got {a}")
-    return a
-
-
-def _draw(rng: np.random.Generator, p: np.ndarray) -> int:
-    """One draw from the distribution ``p`` by the inverse CDF (one uniform).
-
-    The uniform is scaled by the row's computed total, so a zero-probability entry is never
-    drawn, even when rounding leaves the cumulative sum a hair below 1.
-    """
-    cdf = np.cumsum(p)
-    return int(np.searchsorted(cdf, rng.random() * cdf[-1], side="right"))
 
 
 class MDPEnv(gym.Env):
@@ -181,7 +158,7 @@ class MDPEnv(gym.Env):
 
     def reset(self, *, seed=None, options=None):
         super().reset(seed=seed)
-        self._state = _draw(self.np_random, self.model.rho)
+        self._state = draw(self.np_random, self.model.rho)
         self._t = 0
         self._done = False
         return self._obs(), {"h": 0}
@@ -196,7 +173,7 @@ class MDPEnv(gym.Env):
     def step(self, action):
         if self._done:
             raise RuntimeError("step: the episode is over (or never started); call reset()")
-        a = _action(action, self.model.n_actions)
+        a = check_action("action", action, self.model.n_actions)
         P, R = self._stage()
         s = self._state
         mean = float(R[s, a])
@@ -205,7 +182,7 @@ class MDPEnv(gym.Env):
             r = 1.0 if rng.random() < mean else 0.0
         else:
             r = mean
-        self._state = _draw(rng, P[s, a])
+        self._state = draw(rng, P[s, a])
         self._t += 1
         truncated = self.max_episode_steps is not None and self._t >= self.max_episode_steps
         self._done = truncated
@@ -247,13 +224,13 @@ class ContextualBanditEnv(gym.Env):
 
     def reset(self, *, seed=None, options=None):
         super().reset(seed=seed)
-        self._context = _draw(self.np_random, self._probs)
+        self._context = draw(self.np_random, self._probs)
         return self._context, {}
 
     def step(self, action):
         if self._context is None:
             raise RuntimeError("step: the episode is over (or never started); call reset()")
-        a = _action(action, self._means.shape[1])
+        a = check_action("action", action, self._means.shape[1])
         s = self._context
         mean = float(self._means[s, a])
         if self.model.reward == "bernoulli":

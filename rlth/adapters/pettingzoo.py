@@ -63,7 +63,6 @@ Examples
 """
 from __future__ import annotations
 
-import operator
 
 import numpy as np
 
@@ -77,6 +76,7 @@ except ImportError as exc:          # pragma: no cover - exercised only without 
 
 from .._validation import check_choice, check_instance, check_positive_int
 from ..models.games import MarkovGame, MatrixGame
+from ._common import check_action, draw
 
 __all__ = ["MarkovGameParallelEnv", "AGENTS"]
 
@@ -91,26 +91,6 @@ def _one_step_game(game: MatrixGame) -> MarkovGame:
     m, n = A.shape
     return MarkovGame(np.ones((1, 1, m, n, 1)), A[None, None], horizon=1,
                       reward_range=(float(A.min()), float(A.max())))
-
-
-def _action(name: str, action, n_actions: int) -> int:
-    """``action`` as an int in ``[0, n_actions)``, else ``ValueError`` naming ``name``."""
-    if isinstance(action, (bool, np.bool_)):
-        raise ValueError(f"{name}: expected an integer in [0, {n_actions - 1}], got {action!r}")
-    try:
-        a = operator.index(action)
-    except TypeError:
-        raise ValueError(f"{name}: expected an integer in [0, {n_actions - 1}], "
-                         f"got {type(action).__name__} {action!r}") from None
-    if not 0 <= a < n_actions:
-        raise ValueError(f"{name}: must lie in [0, {n_actions - 1}], got {a}")
-    return a
-
-
-def _draw(rng: np.random.Generator, p: np.ndarray) -> int:
-    """One draw from ``p`` by the inverse CDF (one uniform, scaled by the row's total)."""
-    cdf = np.cumsum(p)
-    return int(np.searchsorted(cdf, rng.random() * cdf[-1], side="right"))
 
 
 class MarkovGameParallelEnv(ParallelEnv):
@@ -199,7 +179,7 @@ class MarkovGameParallelEnv(ParallelEnv):
         H = self.model.horizon
         self._limit = H if self.max_cycles is None else min(
             H, check_positive_int("max_cycles", self.max_cycles))
-        self._state = _draw(self.np_random, self.model.rho)
+        self._state = draw(self.np_random, self.model.rho)
         self._t = 0
         self.agents = list(AGENTS)
         return self._obs(), {a: {"h": 0} for a in AGENTS}
@@ -217,7 +197,7 @@ class MarkovGameParallelEnv(ParallelEnv):
         for agent in AGENTS:
             if agent not in actions:
                 raise ValueError(f"actions[{agent!r}]: missing (both players move every step)")
-            ab.append(_action(f"actions[{agent!r}]", actions[agent], self._n_actions[agent]))
+            ab.append(check_action(f"actions[{agent!r}]", actions[agent], self._n_actions[agent]))
         a, b = ab
         m, h, s = self.model, self._t, self._state
         mean = float(m.R[h, s, a, b])
@@ -228,7 +208,7 @@ class MarkovGameParallelEnv(ParallelEnv):
             r = self._hi if rng.random() < (mean - self._lo) / (self._hi - self._lo) else self._lo
         else:
             r = self._lo
-        self._state = _draw(rng, m.P[h, s, a, b])
+        self._state = draw(rng, m.P[h, s, a, b])
         self._t += 1
         done = self._t >= self._limit
         obs = self._obs()
