@@ -116,6 +116,14 @@ def make_agent(algo: str, pi_b, alpha: float, delta: float):
     return cls[algo](pi_b, alpha, delta=delta, bonus="bf")
 
 
+def make_learned_agent(algo: str, mdp, pi_b, n_offline: int, alpha: float, delta: float, rng):
+    """``stepmix_learned`` / ``epsmix_learned``: the agent on a baseline learned from
+    ``n_offline`` episodes of the status-quo policy ``pi_b``, drawn from ``rng`` (a Generator)."""
+    from rlth.algorithms.online.learned_baseline import learn_baseline, learned_agent
+    lb = learn_baseline(mdp, pi_b, int(n_offline), alpha, delta=delta, rng=rng)
+    return learned_agent(lb, algo.split("_")[0], delta=delta)
+
+
 def run_one(params: dict, rng) -> dict:
     """One replicate: a run of ``K`` episodes; exact regret and constraint statistics."""
     from rlth.algorithms.online.runner import run_online
@@ -126,10 +134,8 @@ def run_one(params: dict, rng) -> dict:
         # the status-quo policy pi_b is not given: learn a baseline from offline episodes of
         # it; the constraint stays (1 - alpha) V^{pi_b} (exact, the threshold below)
         from rlth._rng import as_generator
-        from rlth.algorithms.online.learned_baseline import learn_baseline, learned_agent
         rng = as_generator(rng)
-        lb = learn_baseline(mdp, pi_b, int(params["n_offline"]), alpha, delta=delta, rng=rng)
-        agent = learned_agent(lb, algo.split("_")[0], delta=delta)
+        agent = make_learned_agent(algo, mdp, pi_b, params["n_offline"], alpha, delta, rng)
     else:
         agent = make_agent(algo, pi_b, alpha, delta)
     res = run_online(mdp, agent, K, rng=rng, threshold=(1.0 - alpha) * v_b)
@@ -643,7 +649,6 @@ def episode_traces(instance: str = "garnet", K: int = 100000, n_seeds: int = 10,
     generator before the run.
     """
     from rlth._rng import as_generator
-    from rlth.algorithms.online.learned_baseline import learn_baseline, learned_agent
     from rlth.algorithms.online.runner import run_online
     mdp, pi_b, v_b, v_star = build_instance(instance)
     edges = np.unique(np.round(np.logspace(0, np.log10(K), n_bins + 1)).astype(int))
@@ -658,8 +663,7 @@ def episode_traces(instance: str = "garnet", K: int = 100000, n_seeds: int = 10,
         for ss in seeds:
             rng = as_generator(ss)
             if algo.endswith("_learned"):
-                lb = learn_baseline(mdp, pi_b, N_OFFLINE, alpha, delta=DELTA, rng=rng)
-                agent = learned_agent(lb, algo.split("_")[0], delta=DELTA)
+                agent = make_learned_agent(algo, mdp, pi_b, N_OFFLINE, alpha, DELTA, rng)
             else:
                 agent = make_agent(algo, pi_b, alpha, DELTA)
             res = run_online(mdp, agent, K, rng=rng, threshold=(1 - alpha) * v_b)

@@ -267,7 +267,8 @@ VERSIONS_LOCK = "versions.lock"
 
 
 def current_versions() -> dict:
-    """``{"python": ..., package: version or None}`` of the running interpreter.
+    """``{"python": ..., package: version or None}`` of the running interpreter (a copy of
+    a per-process cache: every figure caption asks).
 
     Examples
     --------
@@ -275,14 +276,19 @@ def current_versions() -> dict:
     >>> sorted(v)[:3], v["numpy"] is not None
     (['cvxpy', 'joblib', 'llvmlite'], True)
     """
+    return dict(_versions())
+
+
+@functools.lru_cache(maxsize=1)
+def _versions() -> tuple:
     import importlib.metadata as im
-    out = {"python": platform.python_version()}
+    out = [("python", platform.python_version())]
     for name in RESULT_PACKAGES:
         try:
-            out[name] = im.version(name)
+            out.append((name, im.version(name)))
         except im.PackageNotFoundError:
-            out[name] = None
-    return out
+            out.append((name, None))
+    return tuple(out)
 
 
 def write_versions_lock(path, versions: dict | None = None) -> Path:

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-gymnasium = pytest.importorskip("gymnasium")
+import gymnasium
 from gymnasium.utils.env_checker import check_env  # noqa: E402
 
 from rlth.adapters.gymnasium import (ContextualBanditEnv, MDPEnv, RewardMap,  # noqa: E402

@@ -129,7 +129,7 @@ def test_q_learning_example_is_scored_exactly():
     """The greedy policy of Q-learning has regret >= 0 (up to round-off) and its exact value is
     reproduced by rlth's policy evaluation and, by simulation through the adapter, within a
     Hoeffding bound (returns in [0, H]; false-failure rate 1e-6)."""
-    gym_adapter = pytest.importorskip("rlth.adapters.gymnasium")
+    import rlth.adapters.gymnasium as gym_adapter
     Hq, Sq, Aq = 8, 4, 2
     env = gym_adapter.MDPEnv(riverswim(Sq, horizon=Hq), observe_step=True)
     Q = _q_learning(env, Hq, Sq, Aq, 3000, seed=0)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-pettingzoo = pytest.importorskip("pettingzoo")
+import pettingzoo
 from pettingzoo.test import api_test, parallel_api_test  # noqa: E402
 from pettingzoo.test.seed_test import parallel_seed_test  # noqa: E402
 from pettingzoo.utils.conversions import parallel_to_aec  # noqa: E402

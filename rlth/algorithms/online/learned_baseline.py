@@ -160,15 +160,10 @@ def offline_counts(dataset: TrajectoryDataset, pooled: bool):
     ((2, 2, 2), 1, 1)
     """
     check_instance("dataset", dataset, TrajectoryDataset)
-    S, A, H = dataset.n_states, dataset.n_actions, dataset.horizon
-    Hc = 1 if pooled else H
-    states = np.asarray(dataset.states, dtype=np.int64)
-    actions = np.asarray(dataset.actions, dtype=np.int64)
-    hc = np.zeros(H, dtype=np.int64) if pooled else np.arange(H, dtype=np.int64)
-    idx = (hc[None, :] * S + states[:, :H]) * A + actions
-    n_sa = np.bincount(idx.ravel(), minlength=Hc * S * A).reshape(Hc, S, A)
-    idx2 = idx * S + states[:, 1:]
-    n_sas = np.bincount(idx2.ravel(), minlength=Hc * S * A * S).reshape(Hc, S, A, S)
+    per_step = dataset.to_counts()              # counts[H, S, A], next_counts[H, S, A, S]
+    n_sa, n_sas = per_step.counts, per_step.next_counts
+    if pooled:
+        n_sa, n_sas = n_sa.sum(axis=0, keepdims=True), n_sas.sum(axis=0, keepdims=True)
     return n_sa.astype(np.int64), n_sas.astype(np.int64)
 
 
