@@ -11,12 +11,14 @@
 from .._kernels.sampling import alias_draw, build_alias
 from .datasets import BanditDataset, ContextualDataset, TrajectoryDataset, TransitionDataset
 from .offline import (TRANSITION_REWARD_KINDS, sample_bandit_dataset, sample_contextual_dataset,
+                      sample_trajectory_dataset, sample_trajectory_folds,
                       sample_transition_dataset, sample_transition_folds)
 from .episodes import clear_alias_cache, rollout
 
 __all__ = [
     "BanditDataset", "ContextualDataset", "TransitionDataset", "TrajectoryDataset",
     "sample_bandit_dataset", "sample_contextual_dataset", "sample_transition_dataset",
-    "sample_transition_folds", "TRANSITION_REWARD_KINDS", "rollout", "clear_alias_cache",
+    "sample_transition_folds", "sample_trajectory_dataset", "sample_trajectory_folds",
+    "TRANSITION_REWARD_KINDS", "rollout", "clear_alias_cache",
     "build_alias", "alias_draw",
 ]

@@ -30,6 +30,18 @@ Multinomials use numpy's ``Generator.multinomial`` (sequential conditional binom
 Reproducibility: each function consumes the generator in a fixed order (counts, then reward
 sums, then squares / next states), so the same seed gives the same dataset.
 
+Trajectories
+    K i.i.d. episodes of a behaviour policy :math:`\pi` in a finite-horizon MDP have per-step
+    counts whose joint law factorises along the episode (Markov property): the initial-state
+    counts are :math:`(n_0(s))_s \sim \mathrm{Multinomial}(K, \rho)`; given the step-h state
+    counts, :math:`(n_h(s, a))_a \sim \mathrm{Multinomial}(n_h(s), \pi_h(\cdot\mid s))`
+    independently per s; given those, :math:`(n_h(s, a, s'))_{s'} \sim
+    \mathrm{Multinomial}(n_h(s, a), P_h(\cdot\mid s, a))`, and
+    :math:`n_{h+1}(s') = \sum_{s,a} n_h(s, a, s')`.  Drawing these sequential multinomials
+    (:func:`sample_trajectory_dataset`) gives exactly the law of the counted K episodes at cost
+    O(H S^2 A), independent of K.  [D] (standard; tests/data/test_trajectory_counts.py checks it
+    against counted raw episodes from :func:`rlth.data.episodes.rollout`).
+
 Finite horizon: :func:`sample_transition_dataset` draws ``n_samples`` i.i.d. pairs
 :math:`(s, a) \sim \mu_h` **per step** h, independently across h (the i.i.d. offline data
 model, stated per step; [D] extension of the discounted model below).
@@ -54,10 +66,12 @@ from .._validation import (as_float_array, check_array_bytes, check_choice, chec
                            check_nonnegative_int, check_positive_int)
 from ..models.bandits import ContextualBandit, MultiArmedBandit
 from ..models.mdp import DiscountedMDP, FiniteHorizonMDP
+from ..models.policy import as_stochastic_policy
 from .datasets import BanditDataset, ContextualDataset, TransitionDataset
 
 __all__ = ["sample_bandit_dataset", "sample_contextual_dataset", "sample_transition_dataset",
-           "sample_transition_folds", "TRANSITION_REWARD_KINDS"]
+           "sample_transition_folds", "sample_trajectory_dataset", "sample_trajectory_folds",
+           "TRANSITION_REWARD_KINDS"]
 
 TRANSITION_REWARD_KINDS = ("bernoulli", "mean")
 
@@ -66,10 +80,10 @@ TRANSITION_REWARD_KINDS = ("bernoulli", "mean")
 MAX_SAMPLES = 2**62
 
 
-def _check_n_samples(n_samples) -> int:
-    N = check_nonnegative_int("n_samples", n_samples)
+def _check_n_samples(n_samples, name: str = "n_samples") -> int:
+    N = check_nonnegative_int(name, n_samples)
     if N > MAX_SAMPLES:
-        raise ValueError(f"n_samples: must be <= 2**62 (counts are int64), got {N}")
+        raise ValueError(f"{name}: must be <= 2**62 (counts are int64), got {N}")
     return N
 
 
@@ -324,3 +338,104 @@ def sample_transition_folds(mdp, behavior_distribution, n_samples, n_folds, *, r
     rng = as_generator(rng)
     m = N // n_folds
     return [_draw_transitions(rng, P, R, mu, horizon, m, reward) for _ in range(n_folds)]
+
+
+def _trajectory_inputs(mdp, behavior_policy, n_episodes, reward):
+    check_instance("mdp", mdp, FiniteHorizonMDP)
+    H, S, A = mdp.horizon, mdp.n_states, mdp.n_actions
+    pi = as_stochastic_policy(behavior_policy, S, A, H, name="behavior_policy")
+    K = _check_n_samples(n_episodes, "n_episodes")
+    reward = _check_reward_kind(reward, mdp.R_stages)
+    return pi, K, reward
+
+
+def _draw_trajectories(rng, mdp, pi, K, reward) -> TransitionDataset:
+    H, S, A = mdp.horizon, mdp.n_states, mdp.n_actions
+    P = _normalize_rows(np.broadcast_to(mdp.P_stages, (H, S, A, S)))
+    R = np.broadcast_to(mdp.R_stages, (H, S, A))
+    counts = np.empty((H, S, A), dtype=np.int64)
+    nxt = np.empty((H, S, A, S), dtype=np.int64)
+    sums = np.empty((H, S, A), dtype=np.float64)
+    n_s = rng.multinomial(K, _normalize_rows(np.asarray(mdp.rho, dtype=np.float64))).astype(np.int64)
+    for h in range(H):
+        counts[h] = rng.multinomial(n_s, _normalize_rows(pi[h]))
+        if reward == "bernoulli":
+            sums[h] = rng.binomial(counts[h], R[h])
+        else:
+            sums[h] = counts[h] * R[h]
+        nxt[h] = rng.multinomial(counts[h], P[h])
+        n_s = nxt[h].sum(axis=(0, 1))
+    return TransitionDataset(counts, sums, nxt, K)
+
+
+def sample_trajectory_dataset(mdp, behavior_policy, n_episodes, *, rng=None,
+                              reward: str = "bernoulli") -> TransitionDataset:
+    r"""Per-step counts of K i.i.d. episodes of ``behavior_policy``, drawn without the episodes.
+
+    Parameters
+    ----------
+    mdp : FiniteHorizonMDP
+    behavior_policy : array_like
+        Stochastic ``pi[H, S, A]`` (or stationary ``[S, A]``) or deterministic ``pi[H, S]``
+        (or ``[S]``) integer actions.
+    n_episodes : int
+        K >= 0 episodes, each starting from ``s_0 ~ rho``.
+    rng : Generator, int or SeedSequence
+    reward : {"bernoulli", "mean"}
+        Bernoulli rewards with the MDP's means (needs R in [0, 1]) or the exact mean R(s, a).
+
+    Returns
+    -------
+    TransitionDataset
+        ``[H, S, A]`` form with ``n_samples = K``: ``counts[h, s, a]`` episodes with
+        ``(s_h, a_h) = (s, a)``, ``reward_sums`` their rewards, ``next_counts[h, s, a, s']``
+        those with ``s_{h+1} = s'``; the same statistics as
+        ``rollout(mdp, behavior_policy, K).to_counts()``.  Cost O(H S^2 A), independent of K.
+
+    Guarantee
+    ---------
+    Exactly the joint law of the per-step counts of K i.i.d. episodes (module docstring,
+    "Trajectories"); tests/data/test_trajectory_counts.py compares the first two moments of every
+    count, and the pmf on a tiny model, with counted raw episodes.
+
+    Examples
+    --------
+    >>> from rlth.instances import random_mdp
+    >>> import numpy as np
+    >>> m = random_mdp(3, 2, horizon=4, rng=0)
+    >>> d = sample_trajectory_dataset(m, np.full((3, 2), 0.5), 10**12, rng=1)
+    >>> d.counts.shape, int(d.counts[2].sum())
+    ((4, 3, 2), 1000000000000)
+    """
+    pi, K, reward = _trajectory_inputs(mdp, behavior_policy, n_episodes, reward)
+    return _draw_trajectories(as_generator(rng), mdp, pi, K, reward)
+
+
+def sample_trajectory_folds(mdp, behavior_policy, n_episodes, n_folds, *, rng=None,
+                            reward: str = "bernoulli") -> list[TransitionDataset]:
+    r"""``n_folds`` independent datasets of ``n_episodes // n_folds`` episodes each.
+
+    Splitting K i.i.d. episodes into folds gives independent folds of i.i.d. episodes (e.g.
+    PNLSVI's D and D'), so the folds are drawn independently; ``n_episodes % n_folds``
+    leftover episodes are dropped, as a split into equal folds does.
+
+    Parameters
+    ----------
+    mdp, behavior_policy, rng, reward
+        As in :func:`sample_trajectory_dataset`.
+    n_episodes : int
+        Total K.
+    n_folds : int
+        Number of folds >= 1.
+
+    Returns
+    -------
+    list of TransitionDataset
+    """
+    pi, K, reward = _trajectory_inputs(mdp, behavior_policy, n_episodes, reward)
+    n_folds = check_positive_int("n_folds", n_folds)
+    check_array_bytes("n_folds", (n_folds, mdp.horizon, mdp.n_states, mdp.n_actions,
+                                  mdp.n_states + 2), what="the folds' arrays",
+                      extra_bytes=1024 * n_folds)
+    rng = as_generator(rng)
+    return [_draw_trajectories(rng, mdp, pi, K // n_folds, reward) for _ in range(n_folds)]
