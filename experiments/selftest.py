@@ -4,15 +4,21 @@
 (b) ``selftest_mc_eval``: |mean return of K episodes - V^pi| for a fixed stochastic policy on a
     4-state, 2-action, H=5 stage-dependent random MDP (Bernoulli rewards), vs K; the episodes come
     from :func:`rlth.data.rollout` and V^pi from :func:`rlth.solvers.dp.evaluate_policy`.
+(c) ``selftest_mc_eval_sparse``: the same on a large sparse model, a CSR Garnet MDP with
+    S = 1e5 states, A = 4, 4 successors per pair, H = 10, uniform policy
+    (:func:`rlth.theory.selftest.selftest_sparse_mdp`): CSR rollouts and CSR policy evaluation
+    against the exact law of the return.
 
 Both check slope -1/2 (kind "rate") and agreement of the replicate mean with the exact
 E|error| at every point (5.5 standard errors).  Run: ``python experiments/selftest.py --profile
 quick`` or ``rlth check selftest``.
 """
+from functools import lru_cache
+
 import numpy as np
 
 from rlth.experiment import Check, Experiment, Figure
-from rlth.theory.selftest import selftest_mdp
+from rlth.theory.selftest import selftest_mdp, selftest_sparse_mdp
 
 P_TRUE = 0.3
 MDP_SEED = 7
@@ -24,13 +30,24 @@ def run_bernoulli(params, rng):
     return {"abs_error": abs(rng.binomial(N, p) / N - p)}
 
 
+def _instance(seed: int, instance: str):
+    return (selftest_sparse_mdp if instance == "sparse" else selftest_mdp)(seed)
+
+
+@lru_cache(maxsize=4)
+def _exact_value(seed: int, instance: str) -> float:
+    """V^pi of the instance (exact policy evaluation), once per process."""
+    from rlth.solvers.dp import evaluate_policy
+    return evaluate_policy(*_instance(seed, instance)).value
+
+
 def run_mc_eval(params, rng):
     """One replicate: |mean return of K rollouts - exact V^pi|."""
     from rlth.data import rollout
-    from rlth.solvers.dp import evaluate_policy
-    mdp, pi = selftest_mdp(int(params["seed"]))
+    instance = params.get("instance", "small")
+    mdp, pi = _instance(int(params["seed"]), instance)
     data = rollout(mdp, pi, int(params["K"]), rng=rng, reward="bernoulli")
-    value = evaluate_policy(mdp, pi).value
+    value = _exact_value(int(params["seed"]), instance)
     return {"abs_error": abs(float(np.mean(data.returns)) - value)}
 
 
@@ -70,6 +87,27 @@ EXPERIMENTS = [
         constants={"instance": "random_mdp(4, 2, horizon=5, stationary=False)",
                    "mdp_seed": MDP_SEED, "policy": "Dirichlet(1) rows", "reward": "bernoulli"},
         seed=20261123,
+    ),
+    Experiment(
+        name="selftest_mc_eval_sparse",
+        title=("Self-test (c): |mean return of K rollouts - V^pi| on a sparse (CSR) Garnet MDP, "
+               f"S=1e5 A=4 H=10, 4 successors per pair (seed {MDP_SEED}), uniform policy, "
+               "Bernoulli rewards"),
+        run=run_mc_eval,
+        grids={"quick": [{"K": k, "seed": MDP_SEED, "instance": "sparse"}
+                         for k in (10, 30, 100, 300, 1000, 3000)],
+               "full": [{"K": k, "seed": MDP_SEED, "instance": "sparse"}
+                        for k in _HALF_DECADES[:-1]]},
+        replicates={"quick": 100, "full": 400},
+        checks=[Check(theorem="selftest.mc_eval.abs_error", metric="abs_error", x="K",
+                      label="sparse S=1e5 A=4 H=10")],
+        figures=[Figure(name="abs_error", x="K", metrics={"abs_error": "|G_K - V^pi|"},
+                        theorem="selftest.mc_eval.abs_error", xlabel="K (episodes)",
+                        ylabel="E|mean return - V^pi|",
+                        title="Self-test: Monte-Carlo policy evaluation on a 1e5-state CSR MDP")],
+        constants={"instance": "random_mdp(1e5, 4, horizon=10, branching=4, sparse=True)",
+                   "mdp_seed": MDP_SEED, "policy": "uniform", "reward": "bernoulli"},
+        seed=20261204,
     ),
 ]
 

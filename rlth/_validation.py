@@ -109,7 +109,7 @@ def as_float_array(name: str, x, ndim: int | tuple[int, ...] | None = None,
 
 
 def check_array_bytes(name: str, shape, itemsize: int = 8, what: str = "an array",
-                      extra_bytes: int = 0) -> None:
+                      extra_bytes: int = 0, hint: str = "use a smaller size") -> None:
     """Refuse at once an allocation of ``prod(shape) * itemsize + extra_bytes`` bytes above
     :data:`MAX_ARRAY_BYTES` (the machine's physical memory), with a ``ValueError`` naming
     ``name`` (the argument that makes the array too large).
@@ -124,7 +124,7 @@ def check_array_bytes(name: str, shape, itemsize: int = 8, what: str = "an array
         dims = tuple(int(d) for d in shape)
         raise ValueError(f"{name}: {what} of shape {dims} would need {nbytes:.3g} bytes, above "
                          f"the limit MAX_ARRAY_BYTES = {MAX_ARRAY_BYTES:.3g} bytes (this "
-                         f"machine's physical memory); use a smaller size")
+                         f"machine's physical memory); {hint}")
 
 
 def check_ndim(name: str, arr: np.ndarray, ndim: int | tuple[int, ...]) -> None:

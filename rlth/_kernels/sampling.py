@@ -83,11 +83,51 @@ def inverse_cdf_draw(row, u):
 
 
 @njit(cache=True)
-def _build_alias_rows(p):
-    """Vose's construction for every row of ``p[m, n]`` (rows non-negative, positive sum).
+def vose_row(p, prob, alias, scaled, small, large):
+    """Vose's construction of one alias table ``(prob[n], alias[n])`` for a row ``p[n]``
+    (non-negative, positive sum), with work arrays ``scaled``, ``small``, ``large`` of length
+    >= n.  Strict floating point (no fastmath) so that NUMBA_DISABLE_JIT runs give identical
+    tables.  Shared by the dense tables below and the per-row CSR tables
+    (:func:`rlth._kernels.csr.csr_alias_tables`)."""
+    n = p.shape[0]
+    total = 0.0
+    for j in range(n):
+        total += p[j]
+    factor = n / total
+    ns = 0
+    nl = 0
+    for j in range(n):
+        scaled[j] = p[j] * factor
+        alias[j] = j
+        if scaled[j] < 1.0:
+            small[ns] = j
+            ns += 1
+        else:
+            large[nl] = j
+            nl += 1
+    while ns > 0 and nl > 0:
+        ns -= 1
+        s = small[ns]
+        l = large[nl - 1]
+        prob[s] = scaled[s]
+        alias[s] = l
+        scaled[l] = (scaled[l] - 1.0) + scaled[s]
+        if scaled[l] < 1.0:
+            nl -= 1
+            small[ns] = l
+            ns += 1
+    # leftovers are 1 up to rounding error
+    while nl > 0:
+        nl -= 1
+        prob[large[nl]] = 1.0
+    while ns > 0:
+        ns -= 1
+        prob[small[ns]] = 1.0
 
-    Strict floating point (no fastmath) so that NUMBA_DISABLE_JIT runs give identical tables.
-    """
+
+@njit(cache=True)
+def _build_alias_rows(p):
+    """Vose's construction (:func:`vose_row`) for every row of ``p[m, n]``."""
     m, n = p.shape
     prob = np.empty((m, n), dtype=np.float64)
     alias = np.empty((m, n), dtype=np.int64)
@@ -95,39 +135,7 @@ def _build_alias_rows(p):
     small = np.empty(n, dtype=np.int64)
     large = np.empty(n, dtype=np.int64)
     for i in range(m):
-        total = 0.0
-        for j in range(n):
-            total += p[i, j]
-        factor = n / total
-        ns = 0
-        nl = 0
-        for j in range(n):
-            scaled[j] = p[i, j] * factor
-            alias[i, j] = j
-            if scaled[j] < 1.0:
-                small[ns] = j
-                ns += 1
-            else:
-                large[nl] = j
-                nl += 1
-        while ns > 0 and nl > 0:
-            ns -= 1
-            s = small[ns]
-            l = large[nl - 1]
-            prob[i, s] = scaled[s]
-            alias[i, s] = l
-            scaled[l] = (scaled[l] - 1.0) + scaled[s]
-            if scaled[l] < 1.0:
-                nl -= 1
-                small[ns] = l
-                ns += 1
-        # leftovers are 1 up to rounding error
-        while nl > 0:
-            nl -= 1
-            prob[i, large[nl]] = 1.0
-        while ns > 0:
-            ns -= 1
-            prob[i, small[ns]] = 1.0
+        vose_row(p[i], prob[i], alias[i], scaled, small, large)
     return prob, alias
 
 

@@ -9,7 +9,8 @@
   the categorical draws) for other numba code.
 """
 from .._kernels.sampling import alias_draw, build_alias
-from .datasets import BanditDataset, ContextualDataset, TrajectoryDataset, TransitionDataset
+from .datasets import (BanditDataset, ContextualDataset, SparseTransitionDataset, TrajectoryDataset,
+                       TransitionDataset)
 from .offline import (TRANSITION_REWARD_KINDS, sample_bandit_dataset, sample_contextual_dataset,
                       sample_trajectory_dataset, sample_trajectory_folds,
                       sample_transition_dataset, sample_transition_folds)
@@ -17,6 +18,7 @@ from .episodes import clear_alias_cache, rollout
 
 __all__ = [
     "BanditDataset", "ContextualDataset", "TransitionDataset", "TrajectoryDataset",
+    "SparseTransitionDataset",
     "sample_bandit_dataset", "sample_contextual_dataset", "sample_transition_dataset",
     "sample_transition_folds", "sample_trajectory_dataset", "sample_trajectory_folds",
     "TRANSITION_REWARD_KINDS", "rollout", "clear_alias_cache",

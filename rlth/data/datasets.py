@@ -7,6 +7,10 @@ Sufficient statistics
     for i.i.d. transitions of a discounted MDP or ``[H, S, A]`` for a finite-horizon MDP with
     ``n_samples`` transitions per step ``h``).  For i.i.d. samples these are sufficient for every
     estimator rlth implements (empirical means, variances, empirical kernels, counts in bonuses).
+Sparse models
+    :class:`SparseTransitionDataset`: the same statistics for a CSR model
+    (:mod:`rlth.models.sparse`), the next-state counts stored per step over the model's stored
+    successors only (O(nnz) per step, never ``S^2 A``).
 Raw data
     :class:`TrajectoryDataset` (``states[K, H+1]``, ``actions[K, H]``, ``rewards[K, H]``) with
     :attr:`~TrajectoryDataset.returns` and :meth:`~TrajectoryDataset.to_counts`.
@@ -28,7 +32,8 @@ import numpy as np
 from .._validation import (as_float_array, check_ndim, check_nonnegative_int, check_positive_int,
                            freeze)
 
-__all__ = ["BanditDataset", "ContextualDataset", "TransitionDataset", "TrajectoryDataset"]
+__all__ = ["BanditDataset", "ContextualDataset", "TransitionDataset", "TrajectoryDataset",
+           "SparseTransitionDataset"]
 
 
 def _int_array(name: str, x, ndim: int | tuple[int, ...], nonneg: bool = True) -> np.ndarray:
@@ -308,3 +313,115 @@ class TrajectoryDataset(_DictMixin):
         rsum = np.bincount(flat, weights=self.rewards.ravel(), minlength=H * S * A)
         nxt = np.bincount(flat * S + self.states[:, 1:].ravel(), minlength=H * S * A * S)
         return TransitionDataset(counts, rsum.reshape(H, S, A), nxt.reshape(H, S, A, S), K)
+
+
+@dataclass(frozen=True, eq=False, init=False)
+class SparseTransitionDataset(_DictMixin):
+    """Sufficient statistics of transitions of a CSR model, next-state counts over its support.
+
+    Parameters
+    ----------
+    counts : array_like of int, shape (H, S, A) or (S, A)
+        Visits per (s, a) (per step h in the finite-horizon form).
+    reward_sums : array_like, shape as ``counts``
+    next_counts : sequence of array_like of int
+        One array per step (one for the ``[S, A]`` form): ``next_counts[h][k]`` transitions
+        along the stored entry ``k`` of the stage's CSR rows, i.e. from row ``(s, a)`` to
+        ``indices[k]``; ``next_counts[h]`` has the length of stage ``h``'s stored entries.
+    indptr, indices : array_like of int
+        The model's CSR structure (``SparseFiniteHorizonMDP.indptr`` / ``.indices``; shared,
+        not copied when already read-only int64).
+    n_samples : int
+        Transitions per step (or in total for the ``[S, A]`` form).
+    """
+
+    counts: np.ndarray
+    reward_sums: np.ndarray
+    next_counts: tuple
+    indptr: np.ndarray
+    indices: np.ndarray
+    n_samples: int
+    _fields = ("counts", "reward_sums", "next_counts", "indptr", "indices", "n_samples")
+
+    def __init__(self, counts, reward_sums, next_counts, indptr, indices, n_samples):
+        counts = _int_array("counts", counts, (2, 3))
+        n_samples = check_nonnegative_int("n_samples", n_samples)
+        reward_sums = as_float_array("reward_sums", reward_sums)
+        _same_shape("reward_sums", reward_sums, counts.shape)
+        indptr = _int_array("indptr", indptr, 1)
+        indices = _int_array("indices", indices, 1)
+        S, A = counts.shape[-2], counts.shape[-1]
+        n_steps = counts.shape[0] if counts.ndim == 3 else 1
+        if (indptr.size - 1) % (S * A) or indptr.size < 2:
+            raise ValueError(f"indptr: length - 1 = {indptr.size - 1} is not a multiple of "
+                             f"S * A = {S * A}")
+        n_p = (indptr.size - 1) // (S * A)
+        if n_p not in (1, n_steps):
+            raise ValueError(f"indptr: holds {n_p} stages, counts {n_steps} steps")
+        if indptr[-1] != indices.size:
+            raise ValueError(f"indices: length {indices.size} != indptr[-1] = {indptr[-1]}")
+        try:
+            seq = list(next_counts)
+        except TypeError:
+            raise ValueError("next_counts: expected one array per step") from None
+        if len(seq) != n_steps:
+            raise ValueError(f"next_counts: expected {n_steps} arrays (one per step), "
+                             f"got {len(seq)}")
+        out = []
+        for h, arr in enumerate(seq):
+            hp = h if n_p > 1 else 0
+            lo, hi = indptr[hp * S * A], indptr[(hp + 1) * S * A]
+            arr = _int_array(f"next_counts[{h}]", arr, 1)
+            if arr.size != hi - lo:
+                raise ValueError(f"next_counts[{h}]: expected {hi - lo} entries (the stage's "
+                                 f"stored successors), got {arr.size}")
+            cum = np.concatenate([[0], np.cumsum(arr)])
+            rows = cum[indptr[hp * S * A:(hp + 1) * S * A + 1] - lo]
+            step_counts = counts[h] if counts.ndim == 3 else counts
+            if not np.array_equal(np.diff(rows), step_counts.reshape(-1)):
+                raise ValueError(f"next_counts[{h}]: must sum over each row's successors to "
+                                 f"counts")
+            freeze(arr)
+            out.append(arr)
+        _zero_where_unvisited("reward_sums", reward_sums, counts)
+        _check_total(counts, n_samples, counts.ndim - 2)
+        freeze(counts, reward_sums, indptr, indices)
+        for name, val in (("counts", counts), ("reward_sums", reward_sums),
+                          ("next_counts", tuple(out)), ("indptr", indptr), ("indices", indices),
+                          ("n_samples", n_samples)):
+            object.__setattr__(self, name, val)
+
+    @property
+    def n_states(self) -> int:
+        return self.counts.shape[-2]
+
+    @property
+    def n_actions(self) -> int:
+        return self.counts.shape[-1]
+
+    @property
+    def horizon(self) -> int | None:
+        """H for the finite-horizon form ``[H, S, A]``, None for the ``[S, A]`` form."""
+        return self.counts.shape[0] if self.counts.ndim == 3 else None
+
+    def next_count_matrix(self, h: int = 0):
+        """Step h's next-state counts as a ``scipy.sparse`` CSR matrix ``(S*A, S)``."""
+        import scipy.sparse as sp
+        S, A = self.n_states, self.n_actions
+        n_p = (self.indptr.size - 1) // (S * A)
+        hp = h if n_p > 1 else 0
+        ptr = self.indptr[hp * S * A:(hp + 1) * S * A + 1]
+        lo = ptr[0]
+        return sp.csr_matrix((self.next_counts[h], self.indices[lo:ptr[-1]], ptr - lo),
+                             shape=(S * A, S))
+
+    def to_dense(self) -> TransitionDataset:
+        """The same statistics as a dense :class:`TransitionDataset` (small models only)."""
+        from .._validation import check_array_bytes
+        S, A = self.n_states, self.n_actions
+        check_array_bytes("dataset", (len(self.next_counts), S, A, S), what="the dense counts")
+        nxt = np.stack([self.next_count_matrix(h).toarray().reshape(S, A, S)
+                        for h in range(len(self.next_counts))])
+        if self.counts.ndim == 2:
+            nxt = nxt[0]
+        return TransitionDataset(self.counts, self.reward_sums, nxt, self.n_samples)

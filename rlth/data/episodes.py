@@ -37,6 +37,8 @@ from .._rng import as_generator
 from .._validation import (as_float_array, check_array_bytes, check_distribution, check_instance,
                            check_nonnegative_int)
 from ..models.mdp import FiniteHorizonMDP
+from ..models.sparse import SparseFiniteHorizonMDP
+from .._kernels.csr import csr_alias_tables, csr_draw
 from .._kernels.sampling import alias_draw, build_alias
 from .datasets import TrajectoryDataset
 from .offline import _check_reward_kind
@@ -56,7 +58,10 @@ def _model_tables(mdp: FiniteHorizonMDP):
     tables = _ALIAS_CACHE.get(mdp)
     if tables is None:
         rho_prob, rho_alias = build_alias(mdp.rho, name="rho")
-        P_prob, P_alias = build_alias(mdp.P_stages, name="P")
+        if isinstance(mdp, SparseFiniteHorizonMDP):   # one table per CSR row, over its support
+            P_prob, P_alias = csr_alias_tables(mdp.indptr, mdp.data)
+        else:
+            P_prob, P_alias = build_alias(mdp.P_stages, name="P")
         tables = (rho_prob, rho_alias, P_prob, P_alias)
         _ALIAS_CACHE[mdp] = tables
     return tables
@@ -120,14 +125,55 @@ def _rollout_kernel(rho_prob, rho_alias, P_prob, P_alias, R, pi_det, pi_prob, pi
     return states, actions, rewards
 
 
+@njit(cache=True)
+def _rollout_kernel_csr(rho_prob, rho_alias, indptr, indices, P_prob, P_alias, R, pi_det,
+                        pi_prob, pi_alias, stochastic, bernoulli, n_episodes, horizon, rng):
+    """:func:`_rollout_kernel` on CSR transitions: the same loop and random-number order, the
+    next state drawn from the row's alias table over its support (:func:`csr_draw`)."""
+    K = n_episodes
+    H = horizon
+    S, A = R.shape[1], R.shape[2]
+    n_p = (indptr.size - 1) // (S * A)
+    states = np.empty((H + 1, K), dtype=np.int64)
+    actions = np.empty((H, K), dtype=np.int64)
+    rewards = np.empty((H, K), dtype=np.float64)
+    for k in range(K):
+        states[0, k] = alias_draw(rho_prob, rho_alias, rng.random())
+    for h in range(H):
+        hp = h if n_p > 1 else 0
+        hr = h if R.shape[0] > 1 else 0
+        if stochastic:
+            hpi = h if pi_prob.shape[0] > 1 else 0
+        else:
+            hpi = h if pi_det.shape[0] > 1 else 0
+        for k in range(K):
+            s = states[h, k]
+            if stochastic:
+                a = alias_draw(pi_prob[hpi, s], pi_alias[hpi, s], rng.random())
+            else:
+                a = pi_det[hpi, s]
+            actions[h, k] = a
+            r = R[hr, s, a]
+            if bernoulli:
+                rewards[h, k] = 1.0 if rng.random() < r else 0.0
+            else:
+                rewards[h, k] = r
+            states[h + 1, k] = csr_draw(indptr, indices, P_prob, P_alias, (hp * S + s) * A + a,
+                                        rng.random())
+    return states, actions, rewards
+
+
 def rollout(mdp: FiniteHorizonMDP, pi, n_episodes, *, rng=None,
             reward: str = "bernoulli") -> TrajectoryDataset:
     r"""Simulate ``n_episodes`` independent episodes of ``mdp`` under policy ``pi``.
 
     Parameters
     ----------
-    mdp : FiniteHorizonMDP
+    mdp : FiniteHorizonMDP or SparseFiniteHorizonMDP
         Stage-dependent or stationary.  (For a DiscountedMDP use ``mdp.to_finite_horizon(H)``.)
+        A CSR model draws next states from per-row alias tables over each row's support
+        (O(nnz) memory): the same random-number order, the same law, but not the same draws as
+        its dense form.
     pi : array_like
         Deterministic int ``pi[H, S]`` or stochastic ``pi[H, S, A]``; stationary ``pi[S]`` /
         ``pi[S, A]`` are used at every step.
@@ -162,7 +208,7 @@ def rollout(mdp: FiniteHorizonMDP, pi, n_episodes, *, rng=None,
     >>> d.states.shape, d.actions.shape, d.returns.shape
     ((3, 6), (3, 5), (3,))
     """
-    check_instance("mdp", mdp, FiniteHorizonMDP,
+    check_instance("mdp", mdp, (FiniteHorizonMDP, SparseFiniteHorizonMDP),
                    hint="use DiscountedMDP.to_finite_horizon(H)")
     S, A, H = mdp.n_states, mdp.n_actions, mdp.horizon
     stochastic, pi_det, pi_prob, pi_alias = _policy(pi, S, A, H)
@@ -172,9 +218,14 @@ def rollout(mdp: FiniteHorizonMDP, pi, n_episodes, *, rng=None,
     reward = _check_reward_kind(reward, mdp.R_stages)
     rng = as_generator(rng)
     rho_prob, rho_alias, P_prob, P_alias = _model_tables(mdp)
-    states, actions, rewards = _rollout_kernel(
-        rho_prob, rho_alias, P_prob, P_alias, mdp.R_stages, pi_det, pi_prob, pi_alias,
-        stochastic, reward == "bernoulli", K, H, rng)
+    if isinstance(mdp, SparseFiniteHorizonMDP):
+        states, actions, rewards = _rollout_kernel_csr(
+            rho_prob, rho_alias, mdp.indptr, mdp.indices, P_prob, P_alias, mdp.R_stages, pi_det,
+            pi_prob, pi_alias, stochastic, reward == "bernoulli", K, H, rng)
+    else:
+        states, actions, rewards = _rollout_kernel(
+            rho_prob, rho_alias, P_prob, P_alias, mdp.R_stages, pi_det, pi_prob, pi_alias,
+            stochastic, reward == "bernoulli", K, H, rng)
     return TrajectoryDataset._trusted(np.ascontiguousarray(states.T),
                                       np.ascontiguousarray(actions.T),
                                       np.ascontiguousarray(rewards.T), S, A)

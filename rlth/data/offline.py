@@ -67,7 +67,10 @@ from .._validation import (as_float_array, check_array_bytes, check_choice, chec
 from ..models.bandits import ContextualBandit, MultiArmedBandit
 from ..models.mdp import DiscountedMDP, FiniteHorizonMDP
 from ..models.policy import as_stochastic_policy
-from .datasets import BanditDataset, ContextualDataset, TransitionDataset
+from ..models.sparse import SparseDiscountedMDP, SparseFiniteHorizonMDP, is_sparse_mdp
+from .._kernels.csr import column_counts, csr_multinomial_rows
+from .datasets import (BanditDataset, ContextualDataset, SparseTransitionDataset,
+                       TransitionDataset)
 
 __all__ = ["sample_bandit_dataset", "sample_contextual_dataset", "sample_transition_dataset",
            "sample_transition_folds", "sample_trajectory_dataset", "sample_trajectory_folds",
@@ -207,8 +210,14 @@ def _check_reward_kind(reward: str, R: np.ndarray) -> str:
 
 
 def _mdp_arrays(mdp):
-    """(P[Hp,S,A,S], R[Hr,S,A], horizon or None) of a finite-horizon or discounted MDP."""
-    check_instance("mdp", mdp, (FiniteHorizonMDP, DiscountedMDP))
+    """(P[Hp,S,A,S], R[Hr,S,A], horizon or None) of a finite-horizon or discounted MDP (``P``
+    is None for a CSR model)."""
+    check_instance("mdp", mdp, (FiniteHorizonMDP, DiscountedMDP, SparseFiniteHorizonMDP,
+                                SparseDiscountedMDP))
+    if isinstance(mdp, SparseFiniteHorizonMDP):
+        return None, mdp.R_stages, mdp.horizon
+    if isinstance(mdp, SparseDiscountedMDP):
+        return None, mdp.R[None], None
     if isinstance(mdp, FiniteHorizonMDP):
         return mdp.P_stages, mdp.R_stages, mdp.horizon
     return mdp.P[None], mdp.R[None], None
@@ -278,6 +287,8 @@ def sample_transition_dataset(mdp, behavior_distribution, n_samples, *, rng=None
     N = _check_n_samples(n_samples)
     reward = _check_reward_kind(reward, R)
     rng = as_generator(rng)
+    if P is None:
+        return _draw_transitions_csr(rng, mdp, R, mu, horizon, N, reward)
     return _draw_transitions(rng, P, R, mu, horizon, N, reward)
 
 
@@ -296,6 +307,31 @@ def _draw_transitions(rng, P, R, mu, horizon, N, reward) -> TransitionDataset:
     if horizon is None:
         counts, sums, nxt = counts[0], sums[0], nxt[0]
     return TransitionDataset(counts, sums, nxt, N)
+
+
+def _csr_next_counts(rng, mdp, hp, counts_h) -> np.ndarray:
+    """Next-state counts of one step over the stage's stored successors (sequential binomials)."""
+    S, A = mdp.n_states, mdp.n_actions
+    lo, hi = mdp.indptr[hp * S * A], mdp.indptr[(hp + 1) * S * A]
+    out = np.zeros(hi - lo, dtype=np.int64)
+    ptr = np.ascontiguousarray(mdp.indptr[hp * S * A:(hp + 1) * S * A + 1] - lo)
+    csr_multinomial_rows(ptr, mdp.data[lo:hi], 0, np.ascontiguousarray(counts_h.reshape(-1)),
+                         rng, out)
+    return out
+
+
+def _draw_transitions_csr(rng, mdp, R, mu, horizon, N, reward) -> SparseTransitionDataset:
+    S, A = mdp.n_states, mdp.n_actions
+    Hn = 1 if horizon is None else horizon
+    n_p = (mdp.indptr.size - 1) // (S * A)
+    mu = np.broadcast_to(mu, (Hn, S * A))
+    counts = rng.multinomial(N, mu).astype(np.int64).reshape(Hn, S, A)
+    Rb = np.broadcast_to(R, (Hn, S, A))
+    sums = rng.binomial(counts, Rb).astype(np.float64) if reward == "bernoulli" else counts * Rb
+    nxt = [_csr_next_counts(rng, mdp, h if n_p > 1 else 0, counts[h]) for h in range(Hn)]
+    if horizon is None:
+        counts, sums = counts[0], sums[0]
+    return SparseTransitionDataset(counts, sums, nxt, mdp.indptr, mdp.indices, N)
 
 
 def sample_transition_folds(mdp, behavior_distribution, n_samples, n_folds, *, rng=None,
@@ -337,11 +373,14 @@ def sample_transition_folds(mdp, behavior_distribution, n_samples, n_folds, *, r
     reward = _check_reward_kind(reward, R)
     rng = as_generator(rng)
     m = N // n_folds
+    if P is None:
+        return [_draw_transitions_csr(rng, mdp, R, mu, horizon, m, reward)
+                for _ in range(n_folds)]
     return [_draw_transitions(rng, P, R, mu, horizon, m, reward) for _ in range(n_folds)]
 
 
 def _trajectory_inputs(mdp, behavior_policy, n_episodes, reward):
-    check_instance("mdp", mdp, FiniteHorizonMDP)
+    check_instance("mdp", mdp, (FiniteHorizonMDP, SparseFiniteHorizonMDP))
     H, S, A = mdp.horizon, mdp.n_states, mdp.n_actions
     pi = as_stochastic_policy(behavior_policy, S, A, H, name="behavior_policy")
     K = _check_n_samples(n_episodes, "n_episodes")
@@ -349,7 +388,9 @@ def _trajectory_inputs(mdp, behavior_policy, n_episodes, reward):
     return pi, K, reward
 
 
-def _draw_trajectories(rng, mdp, pi, K, reward) -> TransitionDataset:
+def _draw_trajectories(rng, mdp, pi, K, reward):
+    if is_sparse_mdp(mdp):
+        return _draw_trajectories_csr(rng, mdp, pi, K, reward)
     H, S, A = mdp.horizon, mdp.n_states, mdp.n_actions
     P = _normalize_rows(np.broadcast_to(mdp.P_stages, (H, S, A, S)))
     R = np.broadcast_to(mdp.R_stages, (H, S, A))
@@ -366,6 +407,29 @@ def _draw_trajectories(rng, mdp, pi, K, reward) -> TransitionDataset:
         nxt[h] = rng.multinomial(counts[h], P[h])
         n_s = nxt[h].sum(axis=(0, 1))
     return TransitionDataset(counts, sums, nxt, K)
+
+
+def _draw_trajectories_csr(rng, mdp, pi, K, reward) -> SparseTransitionDataset:
+    """:func:`_draw_trajectories` for a CSR model: the same draws in the same order, the
+    next-state multinomials over each row's stored successors only."""
+    H, S, A = mdp.horizon, mdp.n_states, mdp.n_actions
+    n_p = mdp.n_p_stages
+    R = np.broadcast_to(mdp.R_stages, (H, S, A))
+    counts = np.empty((H, S, A), dtype=np.int64)
+    sums = np.empty((H, S, A), dtype=np.float64)
+    nxt = []
+    n_s = rng.multinomial(K, _normalize_rows(np.asarray(mdp.rho, dtype=np.float64))).astype(np.int64)
+    for h in range(H):
+        hp = h if n_p > 1 else 0
+        counts[h] = rng.multinomial(n_s, _normalize_rows(pi[h]))
+        if reward == "bernoulli":
+            sums[h] = rng.binomial(counts[h], R[h])
+        else:
+            sums[h] = counts[h] * R[h]
+        nxt.append(_csr_next_counts(rng, mdp, hp, counts[h]))
+        lo = mdp.indptr[hp * S * A]
+        n_s = column_counts(mdp.indices[lo:lo + nxt[-1].size], nxt[-1], S)
+    return SparseTransitionDataset(counts, sums, nxt, mdp.indptr, mdp.indices, K)
 
 
 def sample_trajectory_dataset(mdp, behavior_policy, n_episodes, *, rng=None,

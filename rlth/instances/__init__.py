@@ -17,8 +17,8 @@ The random and classic builders are re-exported here.
 """
 from .classic import chain, gridworld, puterman_two_state, riverswim, rock_paper_scissors
 from .random import (random_linear_mdp, random_markov_game, random_matrix_game, random_mdp,
-                     random_transitions)
+                     random_transitions, sparse_garnet_rows)
 
-__all__ = ["random_transitions", "random_mdp", "random_matrix_game", "random_markov_game",
+__all__ = ["random_transitions", "random_mdp", "sparse_garnet_rows", "random_matrix_game", "random_markov_game",
            "random_linear_mdp", "riverswim", "chain", "gridworld", "rock_paper_scissors",
            "puterman_two_state"]

@@ -11,9 +11,10 @@ from .._rng import as_generator
 from .._validation import check_array_bytes, check_positive_float, check_positive_int
 from ..models.games import MarkovGame, MatrixGame
 from ..models.linear import LinearMDP
+from ..models.sparse import SparseDiscountedMDP, SparseFiniteHorizonMDP
 from ._common import finish_mdp
 
-__all__ = ["random_transitions", "random_mdp", "random_matrix_game", "random_markov_game",
+__all__ = ["random_transitions", "random_mdp", "sparse_garnet_rows", "random_matrix_game", "random_markov_game",
            "random_linear_mdp"]
 
 
@@ -50,10 +51,43 @@ def random_transitions(shape: tuple[int, ...], n_next: int, *, rng=None, alpha: 
     return P.reshape(tuple(shape) + (n_next,))
 
 
+def sparse_garnet_rows(n_rows: int, n_next: int, branching: int, *, rng=None):
+    """Garnet rows (Archibald et al. 1995) as a CSR matrix ``(n_rows, n_next)``, built directly.
+
+    Each row gets ``branching`` distinct successors uniformly at random (drawn i.i.d. and the
+    rows with a repeat redrawn: rejection, so the set is uniform over k-subsets) with weights
+    the gaps of ``k - 1`` sorted uniforms: the law of :func:`random_transitions` with
+    ``branching=k``, at O(n_rows k) cost and memory (not its random stream).
+    """
+    import scipy.sparse as sp
+    rng = as_generator(rng)
+    n_rows = check_positive_int("n_rows", n_rows)
+    n_next = check_positive_int("n_next", n_next)
+    k = check_positive_int("branching", branching)
+    if k > n_next:
+        raise ValueError(f"branching: must be <= number of states {n_next}, got {k}")
+    check_array_bytes("n_rows", (n_rows, k, 3), what="the Garnet rows")
+    succ = rng.integers(0, n_next, size=(n_rows, k))
+    while True:
+        srt = np.sort(succ, axis=1)
+        bad = np.flatnonzero((srt[:, 1:] == srt[:, :-1]).any(axis=1)) if k > 1 else srt[:0, 0]
+        if bad.size == 0:
+            break
+        succ[bad] = rng.integers(0, n_next, size=(bad.size, k))
+    cuts = np.sort(rng.random((n_rows, k - 1)), axis=1)
+    w = np.diff(np.concatenate([np.zeros((n_rows, 1)), cuts, np.ones((n_rows, 1))], axis=1), axis=1)
+    w /= w.sum(axis=1, keepdims=True)
+    indptr = np.arange(0, n_rows * k + 1, k, dtype=np.int64)
+    M = sp.csr_matrix((w.ravel(), succ.ravel(), indptr), shape=(n_rows, n_next))
+    M.sum_duplicates()
+    M.eliminate_zeros()     # a zero gap (probability ~ 0) drops its successor
+    return M
+
+
 def random_mdp(n_states: int, n_actions: int, *, horizon: int | None = None,
                gamma: float | None = None, rng=None, alpha: float = 1.0,
                branching: int | None = None, stationary: bool = True,
-               rho: str | np.ndarray = "uniform"):
+               rho: str | np.ndarray = "uniform", sparse: bool = False):
     """Random MDP with Dirichlet or Garnet transitions and U[0, 1] mean rewards.
 
     Parameters
@@ -72,26 +106,50 @@ def random_mdp(n_states: int, n_actions: int, *, horizon: int | None = None,
         For finite horizon: one kernel for all steps, or an independent one per step.
     rho : "uniform", "first" or array
         Initial distribution.
+    sparse : bool, default False
+        Build the CSR model (:mod:`rlth.models.sparse`) directly with
+        :func:`sparse_garnet_rows` (needs ``branching``): same law as the dense Garnet, not the
+        same random stream.
     """
     S = check_positive_int("n_states", n_states)
     A = check_positive_int("n_actions", n_actions)
     if not isinstance(stationary, (bool, np.bool_)):
         raise ValueError(f"stationary: expected a bool, got {stationary!r}")
+    if not isinstance(sparse, (bool, np.bool_)):
+        raise ValueError(f"sparse: expected a bool, got {sparse!r}")
     rng = as_generator(rng)
     lead = () if (stationary or horizon is None) else (check_positive_int("horizon", horizon),)
-    check_array_bytes("n_states", lead + (S, A, S), what="the transitions P")
+    rho_arr = _rho(rho, S)
+    if sparse:
+        if branching is None:
+            raise ValueError("sparse: a sparse random MDP needs branching (Garnet rows); "
+                             "Dirichlet rows are dense")
+        n_stages = lead[0] if lead else 1
+        Ps = [sparse_garnet_rows(S * A, S, branching, rng=rng) for _ in range(n_stages)]
+        R = rng.random(lead + (S, A))
+        if (horizon is None) == (gamma is None):
+            raise ValueError("horizon/gamma: give exactly one of horizon (finite-horizon MDP) "
+                             "or gamma (discounted MDP)")
+        if horizon is None:
+            return SparseDiscountedMDP(Ps[0], R, gamma, rho_arr)
+        return SparseFiniteHorizonMDP(Ps if lead else Ps[0], R, rho_arr, horizon=horizon)
+    check_array_bytes("n_states", lead + (S, A, S), what="the transitions P",
+                      hint="for a large sparse model use sparse=True with branching")
     P = random_transitions(lead + (S, A), S, rng=rng, alpha=alpha, branching=branching)
     R = rng.random(lead + (S, A))
+    return finish_mdp(P, R, rho_arr, horizon, gamma)
+
+
+def _rho(rho, S: int):
     if isinstance(rho, str):
         if rho == "uniform":
-            rho_arr = None
-        elif rho == "first":
-            rho_arr = np.eye(S)[0]
-        else:
-            raise ValueError(f"rho: expected 'uniform', 'first' or an array, got {rho!r}")
-    else:
-        rho_arr = rho
-    return finish_mdp(P, R, rho_arr, horizon, gamma)
+            return None
+        if rho == "first":
+            out = np.zeros(S)
+            out[0] = 1.0
+            return out
+        raise ValueError(f"rho: expected 'uniform', 'first' or an array, got {rho!r}")
+    return rho
 
 
 def random_matrix_game(n_rows: int, n_cols: int, *, rng=None, kind: str = "gaussian") -> MatrixGame:

@@ -109,12 +109,13 @@ from .._kernels import dp as K
 from .._validation import (as_array, as_float_array, check_instance, check_positive_float,
                            check_positive_int, freeze)
 from ..models.mdp import DiscountedMDP, FiniteHorizonMDP
+from ..models.sparse import SparseDiscountedMDP, SparseFiniteHorizonMDP, is_sparse_mdp
 from ..models.policy import as_stochastic_policy
-from . import _backward
+from . import _backward, _sparse
 
 __all__ = ["FiniteHorizonSolution", "PolicyEvaluation", "DiscountedSolution",
            "backward_induction", "evaluate_policy", "value_iteration", "policy_iteration",
-           "bellman_residual", "backup_rounding", "greedy_policy"]
+           "bellman_residual", "backup_rounding", "greedy_policy", "optimal_value"]
 
 
 
@@ -219,23 +220,35 @@ class DiscountedSolution:
 
 # ----------------------------------------------------------------------------- helpers
 
+#: Finite-horizon model types every solver accepts (dense and CSR).
+FINITE_HORIZON_TYPES = (FiniteHorizonMDP, SparseFiniteHorizonMDP)
+#: Discounted model types every solver accepts (dense and CSR).
+DISCOUNTED_TYPES = (DiscountedMDP, SparseDiscountedMDP)
+
+
 def check_fh(mdp, name="mdp") -> FiniteHorizonMDP:
-    """``mdp`` if it is a :class:`FiniteHorizonMDP`, else ``ValueError`` naming ``name``."""
-    return check_instance(name, mdp, FiniteHorizonMDP)
+    """``mdp`` if it is a finite-horizon MDP (dense or CSR), else ``ValueError`` naming ``name``."""
+    return check_instance(name, mdp, FINITE_HORIZON_TYPES)
 
 
 def check_disc(mdp, name="mdp") -> DiscountedMDP:
-    """``mdp`` if it is a :class:`DiscountedMDP`, else ``ValueError`` naming ``name``."""
-    return check_instance(name, mdp, DiscountedMDP)
+    """``mdp`` if it is a discounted MDP (dense or CSR), else ``ValueError`` naming ``name``."""
+    return check_instance(name, mdp, DISCOUNTED_TYPES)
 
 
 def check_mdp(mdp, name="mdp"):
-    """``mdp`` if it is a finite-horizon or discounted MDP, else ``ValueError``."""
-    return check_instance(name, mdp, (FiniteHorizonMDP, DiscountedMDP))
+    """``mdp`` if it is a finite-horizon or discounted MDP (dense or CSR), else ``ValueError``."""
+    return check_instance(name, mdp, FINITE_HORIZON_TYPES + DISCOUNTED_TYPES)
+
+
+def is_finite_horizon(mdp) -> bool:
+    return isinstance(mdp, FINITE_HORIZON_TYPES)
 
 
 def _fh_backup(mdp: FiniteHorizonMDP, V: np.ndarray) -> np.ndarray:
     """``Q[h] = R_h + P_h V[h+1]`` for all h, in plain numpy (one GEMM when stationary)."""
+    if is_sparse_mdp(mdp):
+        return _sparse.fh_backup(mdp, V)
     H, S, A = mdp.horizon, mdp.n_states, mdp.n_actions
     Ps, Rs = mdp.P_stages, mdp.R_stages
     if Ps.shape[0] == 1:
@@ -255,11 +268,15 @@ def _max_last(Q: np.ndarray) -> np.ndarray:
 
 
 def _disc_backup(mdp: DiscountedMDP, V: np.ndarray) -> np.ndarray:
+    if is_sparse_mdp(mdp):
+        return _sparse.disc_backup(mdp, V)
     S, A = mdp.n_states, mdp.n_actions
     return mdp.R + mdp.gamma * (mdp.P.reshape(S * A, S) @ V).reshape(S, A)
 
 
 def _residual_fh(mdp, V, pis=None) -> float:
+    if is_sparse_mdp(mdp):
+        return _sparse.fh_residual(mdp, V, pis)
     Q = _fh_backup(mdp, V)
     TV = _max_last(Q) if pis is None else np.einsum("hsa,hsa->hs", pis, Q)
     TV -= V[:-1]
@@ -275,6 +292,8 @@ def _certificate_fh(mdp, V) -> float:
     than the solve, and its multi-threaded GEMM stalls on an oversubscribed host.  Large models:
     the numpy GEMM route of :func:`bellman_residual` (one extra read of ``P``).
     """
+    if is_sparse_mdp(mdp):
+        return _sparse.fh_residual(mdp, V)
     if _backward.use_numba(mdp.n_states, mdp.n_actions):
         return float(K.fh_residual_kernel(mdp.P_stages, mdp.R_stages, V))
     return _residual_fh(mdp, V)
@@ -292,6 +311,8 @@ def _row_nnz(mdp: DiscountedMDP) -> int:
 
     Cached per model (models are immutable): counting costs a pass over ``P``, a quarter of a
     policy-iteration solve at (100, 10)."""
+    if is_sparse_mdp(mdp):
+        return max(mdp.max_row_nnz, 1)
     k = _ROW_NNZ.get(mdp)
     if k is None:
         S, A = mdp.n_states, mdp.n_actions
@@ -349,7 +370,9 @@ def _residual_disc(mdp, V, pis=None) -> float:
 
 def policy_array(mdp, pi, name="pi") -> np.ndarray:
     """``pi`` (deterministic or stochastic) as a validated stochastic policy array of ``mdp``."""
-    horizon = mdp.horizon if isinstance(mdp, FiniteHorizonMDP) else None
+    if is_sparse_mdp(mdp) and is_finite_horizon(mdp):
+        return _sparse.compact_policy(mdp, pi, name)
+    horizon = mdp.horizon if is_finite_horizon(mdp) else None
     return as_stochastic_policy(pi, mdp.n_states, mdp.n_actions, horizon=horizon, name=name)
 
 
@@ -385,7 +408,7 @@ def bellman_residual(mdp, V, pi=None) -> float:
     True
     """
     check_mdp(mdp)
-    if isinstance(mdp, FiniteHorizonMDP):
+    if is_finite_horizon(mdp):
         V = as_float_array("V", V, shape=(mdp.horizon + 1, mdp.n_states))
         pis = None if pi is None else policy_array(mdp, pi)
         return _residual_fh(mdp, V, pis)
@@ -461,13 +484,52 @@ def backward_induction(mdp: FiniteHorizonMDP, *, certify: bool = True) -> Finite
     V[H] = 0.0
     Q = np.empty((H, S, A))
     pi = np.empty((H, S), dtype=np.int64)
-    _backward.optimal_stages(mdp.P_stages, mdp.R_stages, V, Q, pi)
+    if is_sparse_mdp(mdp):
+        _sparse.fh_optimal(mdp, V, Q, pi)
+    else:
+        _backward.optimal_stages(mdp.P_stages, mdp.R_stages, V, Q, pi)
     freeze(V, Q, pi)
     res = partial(_certificate_fh, mdp, V) if certify else float("nan")     # picklable
     return FiniteHorizonSolution(V, Q, pi, float(mdp.rho @ V[0]), res)
 
 
+def optimal_value(mdp) -> float:
+    """``rho @ V*_0`` of a finite-horizon MDP keeping two value vectors only.
+
+    The memory-light form of :func:`backward_induction` for CSR models where ``V[H+1, S]``,
+    ``Q[H, S, A]`` and ``pi[H, S]`` would dwarf the model (a CSR model with S = 1e6, A = 4,
+    H = 100 has 0.3 GB of transitions but a 3.2 GB ``Q``): the same recursion, O(S) memory
+    beyond the model for CSR models (dense ones keep ``V[H+1, S]``, small next to ``P``), no
+    certificate (use :func:`backward_induction` for one).
+
+    Parameters
+    ----------
+    mdp : FiniteHorizonMDP or SparseFiniteHorizonMDP
+
+    Returns
+    -------
+    float
+
+    Guarantee
+    ---------
+    Equal to ``backward_induction(mdp).value`` up to round-off (same backups, same order).
+
+    Examples
+    --------
+    >>> from rlth.instances import chain
+    >>> optimal_value(chain(5, horizon=6, sparse=True))
+    2.0
+    """
+    check_fh(mdp)
+    if is_sparse_mdp(mdp):
+        return _sparse.optimal_value(mdp)
+    V, _ = K.backward_values_kernel(mdp.P_stages, mdp.R_stages, mdp.horizon, True)
+    return float(mdp.rho @ V[0])
+
+
 def _evaluate_fh(mdp, pis):
+    if is_sparse_mdp(mdp):
+        return _sparse.fh_evaluate(mdp, pis)
     H, S, A = mdp.horizon, mdp.n_states, mdp.n_actions
     V = np.empty((H + 1, S))
     V[H] = 0.0
@@ -477,6 +539,8 @@ def _evaluate_fh(mdp, pis):
 
 
 def _evaluate_disc(mdp, pis):
+    if is_sparse_mdp(mdp):
+        return _sparse.disc_evaluate(mdp, pis)
     S = mdp.n_states
     P_pi = np.einsum("sa,sat->st", pis, mdp.P)
     r_pi = np.einsum("sa,sa->s", pis, mdp.R)
@@ -522,7 +586,7 @@ def evaluate_policy(mdp, pi) -> PolicyEvaluation:
     """
     check_mdp(mdp)
     pis = policy_array(mdp, pi)
-    if isinstance(mdp, FiniteHorizonMDP):
+    if is_finite_horizon(mdp):
         V, Q = _evaluate_fh(mdp, pis)
         res = _residual_fh(mdp, V, pis)
         value = float(mdp.rho @ V[0])
@@ -649,6 +713,8 @@ def _vi_sweeps(mdp, v, tol, max_iter):
     gamma = mdp.gamma
     if max_iter <= 0:
         return 0, np.inf
+    if is_sparse_mdp(mdp):
+        return _sparse.vi_sweeps(mdp, v, tol, max_iter)
     if _backward.use_numba(S, A):
         work = np.empty(S)
         return K.value_iteration_kernel(mdp.P, mdp.R, gamma, tol, max_iter, v, work)
@@ -711,12 +777,15 @@ def policy_iteration(mdp: DiscountedMDP, max_iter: int = 10_000) -> DiscountedSo
     S = mdp.n_states
     gamma = mdp.gamma
     idx = np.arange(S)
-    eye = np.eye(S)
+    eye = None if is_sparse_mdp(mdp) else np.eye(S)
     # initial policy: greedy w.r.t. one backup of max_a R (as QuantEcon; any policy would do)
     pi = np.argmax(_disc_backup(mdp, mdp.R.max(axis=1)), axis=1).astype(np.int64)
     eps = 64 * np.finfo(float).eps
     for n in range(1, max_iter + 1):
-        V = np.linalg.solve(eye - gamma * mdp.P[idx, pi], mdp.R[idx, pi])
+        if eye is None:
+            V = _sparse.disc_solve(mdp, np.eye(mdp.n_actions)[pi])
+        else:
+            V = np.linalg.solve(eye - gamma * mdp.P[idx, pi], mdp.R[idx, pi])
         Q = _disc_backup(mdp, V)
         best = np.argmax(Q, axis=1)
         qmax = Q[idx, best]

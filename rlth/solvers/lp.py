@@ -40,6 +40,8 @@ from scipy.optimize import linprog
 
 from .._validation import freeze
 from ..models.mdp import DiscountedMDP, FiniteHorizonMDP
+from ..models.sparse import is_sparse_mdp
+from . import _sparse
 from ._cvxpy import CVXPY_SOLVERS, check_lp_solver, solve_cvxpy
 from .dp import (DiscountedSolution, FiniteHorizonSolution, check_disc, check_fh,
                  _fh_backup, _greedy_solution, _rounding)
@@ -90,8 +92,12 @@ def _policy_loss_bound(mdp: DiscountedMDP, pi: np.ndarray) -> float:
     has a residual of at least its largest one-step advantage, however close ``V`` came."""
     S = mdp.n_states
     idx = np.arange(S)
-    V = np.linalg.solve(np.eye(S) - mdp.gamma * mdp.P[idx, pi], mdp.R[idx, pi])
-    Q = mdp.R + mdp.gamma * (mdp.P.reshape(S * mdp.n_actions, S) @ V).reshape(S, -1)
+    if is_sparse_mdp(mdp):
+        V = _sparse.disc_solve(mdp, np.eye(mdp.n_actions)[pi])
+        Q = _sparse.disc_backup(mdp, V)
+    else:
+        V = np.linalg.solve(np.eye(S) - mdp.gamma * mdp.P[idx, pi], mdp.R[idx, pi])
+        Q = mdp.R + mdp.gamma * (mdp.P.reshape(S * mdp.n_actions, S) @ V).reshape(S, -1)
     res = float(np.max(np.abs(Q.max(axis=1) - V)))
     return (res + _rounding(mdp, float(np.max(np.abs(V))), res)) / (1.0 - mdp.gamma)
 
@@ -155,7 +161,8 @@ def solve_lp(mdp: DiscountedMDP, solver: str = "highs", *,
     # constraint rows (s, a):  -V(s) + gamma P(.|s,a) V <= -r(s,a)
     E = sp.csr_array((np.ones(S * A), (np.arange(S * A), np.repeat(np.arange(S), A))),
                      shape=(S * A, S))
-    A_ub = sp.csr_array(mdp.gamma * mdp.P.reshape(S * A, S)) - E
+    P = mdp.P_matrix() if is_sparse_mdp(mdp) else mdp.P.reshape(S * A, S)
+    A_ub = sp.csr_array(mdp.gamma * P) - E
     b_ub = -mdp.R.reshape(S * A)
     c = np.full(S, 1.0 / S)
     V, nit = _solve(c, A_ub, b_ub, solver, name, "solve_lp")
@@ -200,10 +207,15 @@ def solve_finite_horizon_lp(mdp: FiniteHorizonMDP, solver: str = "highs", *,
     A_ub = sp.csr_array((-np.ones(n_con), (rows, h_idx * S + s_idx)), shape=(n_con, n_var))
     if H > 1:
         # block rows of stage h (< H-1) hit V_{h+1}: column offset (h+1) S
-        P = np.asarray(mdp.P[:H - 1]).reshape((H - 1) * S * A, S)
-        nz_r, nz_c = np.nonzero(P)
+        if is_sparse_mdp(mdp):
+            P = sp.vstack([mdp.P_matrix(h) for h in range(H - 1)]).tocoo()
+            nz_r, nz_c, vals = P.row.astype(np.int64), P.col.astype(np.int64), P.data
+        else:
+            P = np.asarray(mdp.P[:H - 1]).reshape((H - 1) * S * A, S)
+            nz_r, nz_c = np.nonzero(P)
+            vals = P[nz_r, nz_c]
         off = (nz_r // (S * A) + 1) * S
-        A_ub = A_ub + sp.csr_array((P[nz_r, nz_c], (nz_r, off + nz_c)), shape=(n_con, n_var))
+        A_ub = A_ub + sp.csr_array((vals, (nz_r, off + nz_c)), shape=(n_con, n_var))
     b_ub = -np.asarray(mdp.R).reshape(n_con)
     c = np.ones(n_var)
     x, _ = _solve(c, A_ub, b_ub, solver, name, "solve_finite_horizon_lp")

@@ -24,18 +24,24 @@ import numpy as np
 
 from .._validation import PROB_TOL, as_float_array, check_distribution
 from ..models.mdp import FiniteHorizonMDP
-from .dp import check_mdp, policy_array
+from ..models.sparse import is_sparse_mdp
+from . import _sparse
+from .dp import check_mdp, is_finite_horizon, policy_array
 
 __all__ = ["occupancy", "concentrability"]
 
 
-def _reachable(P_pi: np.ndarray, start: np.ndarray) -> np.ndarray:
-    """States reachable (in >= 0 steps) from ``start`` under the transition matrix ``P_pi``."""
-    adj = P_pi > 0
+def _reachable(P_pi, start: np.ndarray) -> np.ndarray:
+    """States reachable (in >= 0 steps) from ``start`` under the transition matrix ``P_pi``
+    (dense array or ``scipy.sparse``)."""
+    sparse = not isinstance(P_pi, np.ndarray)
+    adj_T = (P_pi.T > 0).astype(np.float64).tocsr() if sparse else None
+    adj = None if sparse else P_pi > 0
     reach = start.copy()
     frontier = start.copy()
     while frontier.any():
-        nxt = adj[frontier].any(axis=0) & ~reach
+        hit = (adj_T @ frontier.astype(np.float64)) > 0 if sparse else adj[frontier].any(axis=0)
+        nxt = hit & ~reach
         reach |= nxt
         frontier = nxt
     return reach
@@ -76,6 +82,8 @@ def occupancy(mdp, pi) -> np.ndarray:
 
 def _occupancy(mdp, pis) -> np.ndarray:
     S, A = mdp.n_states, mdp.n_actions
+    if is_sparse_mdp(mdp):
+        return _sparse_occupancy(mdp, pis)
     if isinstance(mdp, FiniteHorizonMDP):
         H = mdp.horizon
         Ps = mdp.P_stages
@@ -90,6 +98,21 @@ def _occupancy(mdp, pis) -> np.ndarray:
     gamma = mdp.gamma
     P_pi = np.einsum("sa,sat->st", pis, mdp.P)
     dS = np.linalg.solve((np.eye(S) - gamma * P_pi).T, (1.0 - gamma) * mdp.rho)
+    start = mdp.rho > 0
+    reach = _reachable(P_pi, start) if gamma > 0 else start
+    dS = np.where(reach, np.maximum(dS, 0.0), 0.0)
+    return dS[:, None] * pis
+
+
+def _sparse_occupancy(mdp, pis) -> np.ndarray:
+    if is_finite_horizon(mdp):
+        return _sparse.occupancy(mdp, pis)
+    import scipy.sparse as sp
+    from scipy.sparse.linalg import spsolve
+    gamma, S = mdp.gamma, mdp.n_states
+    P_pi = _sparse.policy_matrix(mdp, pis)
+    M = (sp.identity(S, format="csc") - gamma * P_pi.T).tocsc()
+    dS = np.asarray(spsolve(M, (1.0 - gamma) * mdp.rho), dtype=np.float64).reshape(S)
     start = mdp.rho > 0
     reach = _reachable(P_pi, start) if gamma > 0 else start
     dS = np.where(reach, np.maximum(dS, 0.0), 0.0)

@@ -31,6 +31,33 @@ import numpy as np
 from hypothesis import strategies as st
 
 from ..models.mdp import DiscountedMDP, FiniteHorizonMDP
+from ..models.sparse import SparseFiniteHorizonMDP, is_sparse_mdp, to_sparse
+
+
+def _fh(mdp) -> bool:
+    """Finite horizon (dense or CSR)."""
+    return isinstance(mdp, (FiniteHorizonMDP, SparseFiniteHorizonMDP))
+
+
+def _P_times(mdp, V, h=None):
+    """``sum_t P(t | s, a) V[t]`` as ``[S, A]`` (stage h), by einsum (dense) or a scipy CSR
+    product (sparse): no rlth solver code."""
+    S, A = mdp.n_states, mdp.n_actions
+    if is_sparse_mdp(mdp):
+        M = mdp.P_matrix(h) if h is not None else mdp.P_matrix()
+        return (M @ V).reshape(S, A)
+    P = mdp.P[h] if h is not None else mdp.P
+    return np.einsum("sat,t->sa", P, V)
+
+
+def _flow_in(mdp, d_h, h=None):
+    """``sum_{s,a} d(s, a) P(t | s, a)`` as ``[S]`` (stage h)."""
+    S, A = mdp.n_states, mdp.n_actions
+    if is_sparse_mdp(mdp):
+        M = mdp.P_matrix(h) if h is not None else mdp.P_matrix()
+        return M.T @ d_h.reshape(S * A)
+    P = mdp.P[h] if h is not None else mdp.P
+    return np.einsum("sa,sat->t", d_h, P)
 
 __all__ = ["probability_vectors", "stochastic_matrices", "reward_arrays", "finite_horizon_mdps",
            "discounted_mdps", "deterministic_policies", "stochastic_policies", "policies",
@@ -119,7 +146,7 @@ def reward_arrays(draw, shape: tuple[int, ...], *, kind: str | None = None,
 @st.composite
 def finite_horizon_mdps(draw, *, n_states=(1, 4), n_actions=(1, 3), horizon=(1, 4),
                         stationary: bool | None = None, row_kind: str | None = None,
-                        reward_kind: str | None = None) -> FiniteHorizonMDP:
+                        reward_kind: str | None = None, sparse: bool = False):
     """Small finite-horizon MDPs.
 
     Parameters
@@ -132,6 +159,9 @@ def finite_horizon_mdps(draw, *, n_states=(1, 4), n_actions=(1, 3), horizon=(1, 
         (stationary ``P`` with stage-dependent ``R`` and vice versa) occur too.
     row_kind, reward_kind : str, optional
         See :func:`probability_vectors` and :func:`reward_arrays`.
+    sparse : bool, default False
+        Return the CSR form (:class:`rlth.models.SparseFiniteHorizonMDP`); deterministic and
+        integer rows give rows with one or a few stored successors.
     """
     S = draw(st.integers(*_as_range("n_states", n_states)))
     A = draw(st.integers(*_as_range("n_actions", n_actions)))
@@ -143,13 +173,16 @@ def finite_horizon_mdps(draw, *, n_states=(1, 4), n_actions=(1, 3), horizon=(1, 
     P = draw(stochastic_matrices((() if stat_P else (H,)) + (S, A), S, kind=row_kind))
     R = draw(reward_arrays((() if stat_R else (H,)) + (S, A), kind=reward_kind))
     rho = draw(probability_vectors(S))
-    return FiniteHorizonMDP(P, R, rho, horizon=H)
+    mdp = FiniteHorizonMDP(P, R, rho, horizon=H)
+    return to_sparse(mdp) if sparse else mdp
 
 
 @st.composite
 def discounted_mdps(draw, *, n_states=(1, 4), n_actions=(1, 3), gamma=(0.0, 0.95),
-                    row_kind: str | None = None, reward_kind: str | None = None) -> DiscountedMDP:
-    """Small discounted MDPs; ``gamma`` is a float or an inclusive range (``gamma < 1``)."""
+                    row_kind: str | None = None, reward_kind: str | None = None,
+                    sparse: bool = False):
+    """Small discounted MDPs; ``gamma`` is a float or an inclusive range (``gamma < 1``);
+    ``sparse=True`` returns the CSR form (:class:`rlth.models.SparseDiscountedMDP`)."""
     S = draw(st.integers(*_as_range("n_states", n_states)))
     A = draw(st.integers(*_as_range("n_actions", n_actions)))
     if isinstance(gamma, (int, float)):
@@ -160,7 +193,8 @@ def discounted_mdps(draw, *, n_states=(1, 4), n_actions=(1, 3), gamma=(0.0, 0.95
     P = draw(stochastic_matrices((S, A), S, kind=row_kind))
     R = draw(reward_arrays((S, A), kind=reward_kind))
     rho = draw(probability_vectors(S))
-    return DiscountedMDP(P, R, g, rho)
+    mdp = DiscountedMDP(P, R, g, rho)
+    return to_sparse(mdp) if sparse else mdp
 
 
 def _policy_lead(n_states, horizon):
@@ -236,7 +270,7 @@ def _read_result(result, name: str, keys: tuple[str, ...], array_key: str):
 
 def _shape_text(mdp) -> dict:
     S, A = mdp.n_states, mdp.n_actions
-    if isinstance(mdp, FiniteHorizonMDP):
+    if _fh(mdp):
         H = mdp.horizon
         return {"V": f"(H+1, S) = {(H + 1, S)} or (H, S) = {(H, S)}",
                 "Q": f"(H, S, A) = {(H, S, A)}",
@@ -251,7 +285,7 @@ def _values(mdp, V, name: str) -> np.ndarray:
     """``V[S]`` or ``V[H+1, S]`` (a finite-horizon ``V[H, S]`` gets ``V[H] = 0`` appended)."""
     V = np.asarray(V, dtype=float)
     S = mdp.n_states
-    if isinstance(mdp, FiniteHorizonMDP):
+    if _fh(mdp):
         H = mdp.horizon
         if V.shape == (H + 1, S):
             return V
@@ -267,7 +301,7 @@ def _values(mdp, V, name: str) -> np.ndarray:
 
 
 def _q_shape(mdp) -> tuple:
-    lead = (mdp.horizon,) if isinstance(mdp, FiniteHorizonMDP) else ()
+    lead = (mdp.horizon,) if _fh(mdp) else ()
     return lead + (mdp.n_states, mdp.n_actions)
 
 
@@ -317,7 +351,7 @@ def _mdp_result(mdp, result, name: str):
 
 
 def _pad(mdp, Vh):
-    if isinstance(mdp, FiniteHorizonMDP):
+    if _fh(mdp):
         return np.concatenate([Vh, np.zeros((1, mdp.n_states))])
     return Vh
 
@@ -326,9 +360,9 @@ def _pad(mdp, Vh):
 
 def _backup(mdp, V):
     """Q from V with plain einsum (no rlth solver code)."""
-    if isinstance(mdp, FiniteHorizonMDP):
-        return mdp.R + np.einsum("hsat,ht->hsa", mdp.P, V[1:])
-    return mdp.R + mdp.gamma * np.einsum("sat,t->sa", mdp.P, V)
+    if _fh(mdp):
+        return mdp.R + np.stack([_P_times(mdp, V[h + 1], h) for h in range(mdp.horizon)])
+    return mdp.R + mdp.gamma * _P_times(mdp, V)
 
 
 def assert_bellman_optimal(mdp, solution, atol: float = 1e-8) -> None:
@@ -402,7 +436,7 @@ def assert_bellman_optimal(mdp, solution, atol: float = 1e-8) -> None:
             raise ValueError(f"solution: needs V or Q, {got} without either")
         V, got = _pad(mdp, Q.max(axis=-1)), f"{got} (V = max_a Q)"
     Qb = _backup(mdp, V)
-    if isinstance(mdp, FiniteHorizonMDP):
+    if _fh(mdp):
         err = np.max(np.abs(V[-1]))
         assert err <= atol, f"V[H] is not 0 (max |V[H]| = {err:.3g}); {got}"
         Vh = V[:-1]
@@ -475,7 +509,7 @@ def assert_policy_value(mdp, pi, V, atol: float = 1e-8) -> None:
         Vv, got = _pad(mdp, np.sum(pis * Q, axis=-1)), f"{got} (V = sum_a pi Q)"
     Qb = _backup(mdp, Vv)
     TV = np.sum(pis * Qb, axis=-1)
-    if isinstance(mdp, FiniteHorizonMDP):
+    if _fh(mdp):
         err = max(np.max(np.abs(TV - Vv[:-1])), np.max(np.abs(Vv[-1])))
     else:
         err = np.max(np.abs(TV - Vv))
@@ -524,17 +558,19 @@ def assert_occupancy_valid(mdp, pi, d, atol: float = 1e-10) -> None:
     dS = d.sum(axis=-1)
     err = np.max(np.abs(d - dS[..., None] * pis))
     assert err <= atol, f"d(s, a) != d(s) pi(a|s) (error {err:.3g})"
-    if isinstance(mdp, FiniteHorizonMDP):
+    if _fh(mdp):
         err = np.max(np.abs(d.sum(axis=(1, 2)) - 1))
         assert err <= atol, f"d[h] does not sum to 1 (error {err:.3g})"
         err = np.max(np.abs(dS[0] - mdp.rho))
         assert err <= atol, f"d[0] does not match rho (error {err:.3g})"
-        flow = np.einsum("hsa,hsat->ht", d[:-1], mdp.P[:-1])
-        err = np.max(np.abs(flow - dS[1:])) if mdp.horizon > 1 else 0.0
+        err = 0.0
+        if mdp.horizon > 1:
+            flow = np.stack([_flow_in(mdp, d[h], h) for h in range(mdp.horizon - 1)])
+            err = np.max(np.abs(flow - dS[1:]))
         assert err <= atol, f"flow equations violated by {err:.3g}"
     else:
         err = abs(d.sum() - 1)
         assert err <= atol, f"d does not sum to 1 (error {err:.3g})"
-        flow = (1 - mdp.gamma) * mdp.rho + mdp.gamma * np.einsum("sa,sat->t", d, mdp.P)
+        flow = (1 - mdp.gamma) * mdp.rho + mdp.gamma * _flow_in(mdp, d)
         err = np.max(np.abs(flow - dS))
         assert err <= atol, f"flow equations violated by {err:.3g}"

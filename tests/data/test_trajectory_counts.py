@@ -1,4 +1,4 @@
-"""Sequential-multinomial trajectory counts have exactly the law of counted i.i.d. episodes.
+"""Sequential-multinomial trajectory counts (dense and CSR models) have exactly the law of counted i.i.d. episodes.
 
 The exact oracle: on a tiny model every trajectory (with its Bernoulli rewards) is enumerated, so
 the per-episode statistic X (indicators of the cells (h, s, a), of the transitions
@@ -10,7 +10,7 @@ reference ``rollout(...).to_counts()``, are compared with these exact moments en
 Tolerance: each entry's replicate mean is compared with the exact value by a z-score using the
 replicate standard error; |z| > 6.5 on any of the <= 1,300 entries fails.  Per entry the
 two-sided normal tail is 8e-11, so a correct sampler fails with probability below 1.1e-7 (the
-replicate means of bounded statistics over 20,000 replicates are normal to far better than this
+replicate means of bounded statistics over 12,000 replicates are normal to far better than this
 tail needs at these sizes; entries that never varied are judged by the bound in ``_worst_z``).  A deliberately wrong sampler (next states drawn from the wrong
 stage) is shown to fail the same check.
 """
@@ -24,10 +24,11 @@ import pytest
 from rlth.data import rollout, sample_trajectory_dataset, sample_trajectory_folds
 from rlth.data.datasets import TransitionDataset
 from rlth.instances import random_mdp
+from rlth.models import to_sparse
 
 H, S, A = 3, 2, 2
 K = 7
-REPS = 20_000
+REPS = 12_000
 Z_MAX = 6.5
 
 
@@ -101,17 +102,35 @@ def _draws(draw):
     return np.array([_stat(d.counts, d.reward_sums, d.next_counts) for d in draw()])
 
 
-def test_sequential_multinomials_match_the_exact_moments():
+@pytest.mark.parametrize("sparse", [False, True])
+def test_sequential_multinomials_match_the_exact_moments(sparse):
+    """Dense model, and its CSR form (next-state multinomials over each row's support only,
+    by sequential binomials in a numba kernel), against the same exact moments."""
     mdp, pi = _model(), _policy()
+    model = to_sparse(mdp) if sparse else mdp
     rng = np.random.default_rng(11)
-    Z = _draws(lambda: (sample_trajectory_dataset(mdp, pi, K, rng=rng) for _ in range(REPS)))
+    if not sparse:
+        Z = _draws(lambda: (sample_trajectory_dataset(model, pi, K, rng=rng)
+                            for _ in range(REPS)))
+    else:   # scatter each step's stored entries into the dense layout of _stat
+        rows = np.repeat(np.arange(model.indptr.size - 1), np.diff(model.indptr))
+        flat = rows * S + model.indices           # (h, s, a, s') positions of the entries
+        Z = np.zeros((REPS, H * S * A * (S + 2)))
+        off = H * S * A
+        for i in range(REPS):
+            d = sample_trajectory_dataset(model, pi, K, rng=rng)
+            Z[i, :off] = d.counts.ravel()
+            Z[i, off + flat] = np.concatenate(d.next_counts)
+            Z[i, off + H * S * A * S:] = d.reward_sums.ravel()
     assert _worst_z(Z, mdp, pi) < Z_MAX
 
 
-def test_raw_episodes_match_the_same_exact_moments():
-    """The reference sampler (numba rollouts, counted) against the same oracle."""
+@pytest.mark.parametrize("sparse", [False, True])
+def test_raw_episodes_match_the_same_exact_moments(sparse):
+    """The reference sampler (numba rollouts, counted) against the same oracle; with a CSR
+    model the next states come from per-row alias tables over the support."""
     mdp, pi = _model(), _policy()
-    ep = rollout(mdp, pi, K * REPS, rng=12)
+    ep = rollout(to_sparse(mdp) if sparse else mdp, pi, K * REPS, rng=12)
     st, ac, rw = ep.states.reshape(REPS, K, H + 1), ep.actions.reshape(REPS, K, H), \
         ep.rewards.reshape(REPS, K, H)
     from rlth.data import TrajectoryDataset

@@ -1,0 +1,207 @@
+"""CSR models (rlth.models.sparse): every solver equals its dense counterpart, certificates hold.
+
+Properties on hypothesis models (rlth.testing strategies with ``sparse=True``: one state, one
+action, one-successor rows, stage-dependent and mixed stationarity, zero and tied rewards):
+backward induction, policy evaluation, occupancy, value iteration, policy iteration, both LPs
+and the Bellman residual agree with the dense route to 1e-12 (relative to the value scale), and
+the rlth.testing assertion helpers (which recompute backups with scipy, no rlth solver code)
+accept the sparse solutions.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rlth.instances import chain, gridworld, random_mdp, riverswim, sparse_garnet_rows
+from rlth.models import (DiscountedMDP, FiniteHorizonMDP, SparseDiscountedMDP,
+                         SparseFiniteHorizonMDP, sparse_mdp_from_function, sparse_mdp_from_table,
+                         to_sparse)
+from rlth.solvers.dp import (backward_induction, bellman_residual, evaluate_policy,
+                             policy_iteration, value_iteration)
+from rlth.solvers.lp import solve_finite_horizon_lp, solve_lp
+from rlth.solvers.occupancy import concentrability, occupancy
+from rlth.testing.mdp import (assert_bellman_optimal, assert_occupancy_valid,
+                              assert_policy_value, discounted_mdps, finite_horizon_mdps,
+                              stochastic_policies)
+
+TOL = 1e-12
+
+
+def _close(a, b, scale=1.0):
+    assert np.max(np.abs(np.asarray(a) - np.asarray(b)), initial=0.0) <= TOL * max(1.0, scale)
+
+
+@settings(max_examples=60, deadline=None)
+@given(finite_horizon_mdps(n_states=(1, 5), n_actions=(1, 3), horizon=(1, 4)), st.data())
+def test_finite_horizon_solvers_equal_dense(mdp, data):
+    sm = to_sparse(mdp)
+    a, b = backward_induction(mdp), backward_induction(sm)
+    scale = float(np.max(np.abs(a.V)))
+    _close(a.V, b.V, scale)
+    _close(a.Q, b.Q, scale)
+    # the policies agree wherever the maximum is unique beyond rounding
+    gap = np.sort(a.Q, axis=-1)
+    clear = gap[..., -1] - (gap[..., -2] if mdp.n_actions > 1 else -np.inf) > 1e-9
+    assert np.array_equal(a.pi[clear], b.pi[clear])
+    assert b.bellman_residual <= 1e-12 * max(1.0, scale)
+    assert_bellman_optimal(sm, b, atol=1e-10)
+    pi = data.draw(stochastic_policies(mdp.n_states, mdp.n_actions, mdp.horizon))
+    ea, eb = evaluate_policy(mdp, pi), evaluate_policy(sm, pi)
+    _close(ea.V, eb.V, scale)
+    assert_policy_value(sm, pi, eb.V, atol=1e-10)
+    _close(occupancy(mdp, pi), occupancy(sm, pi))
+    assert_occupancy_valid(sm, pi, occupancy(sm, pi))
+    _close(bellman_residual(mdp, a.V), bellman_residual(sm, a.V), scale)
+    _close(solve_finite_horizon_lp(sm).V, a.V, 1e6 * max(1.0, scale))   # LP accuracy ~1e-7
+
+
+@settings(max_examples=40, deadline=None)
+@given(discounted_mdps(n_states=(1, 5), n_actions=(1, 3), gamma=(0.0, 0.95)), st.data())
+def test_discounted_solvers_equal_dense(mdp, data):
+    sm = to_sparse(mdp)
+    a, b = policy_iteration(mdp), policy_iteration(sm)
+    scale = float(np.max(np.abs(a.V))) / (1 - mdp.gamma)
+    _close(a.V, b.V, scale)
+    assert b.error_bound <= 1e-10 * max(1.0, scale)
+    assert_bellman_optimal(sm, b, atol=1e-9)
+    va, vb = value_iteration(mdp), value_iteration(sm)
+    _close(va.V, vb.V, scale * 1e2)             # both within their error bounds of V*
+    assert np.max(np.abs(vb.V - b.V)) <= vb.error_bound + b.error_bound
+    lp = solve_lp(sm)
+    assert np.max(np.abs(lp.V - b.V)) <= lp.error_bound + b.error_bound
+    pi = data.draw(stochastic_policies(mdp.n_states, mdp.n_actions))
+    _close(evaluate_policy(mdp, pi).V, evaluate_policy(sm, pi).V, scale * 1e2)
+    assert_policy_value(sm, pi, evaluate_policy(sm, pi).V, atol=1e-9)
+    _close(occupancy(mdp, pi), occupancy(sm, pi), 1e2)
+    assert concentrability(sm, pi, pi) == pytest.approx(1.0)
+
+
+def test_costs_reach_the_sparse_maximum_from_minus_infinity():
+    """Negative rewards only: a max kernel started at 0 instead of -inf would return 0."""
+    m = random_mdp(30, 3, horizon=6, rng=4, branching=3, sparse=True)
+    costs = SparseFiniteHorizonMDP(m.P_matrix(0), -np.asarray(m.R_stages[0]) - 1.0, m.rho,
+                                   horizon=6, reward_range=(-2.0, 0.0))
+    sol = backward_induction(costs)
+    assert sol.value < -6.0 and np.all(sol.V[:-1] < 0)
+    _close(sol.V, backward_induction(costs.to_dense()).V, 12.0)
+    d = random_mdp(30, 3, gamma=0.9, rng=5, branching=3, sparse=True)
+    neg = SparseDiscountedMDP(d.P_matrix(), -np.asarray(d.R) - 1.0, 0.9, reward_range=(-2, 0))
+    vi = value_iteration(neg)
+    assert np.all(vi.V < -9.9)
+    assert np.max(np.abs(vi.V - policy_iteration(neg.to_dense()).V)) <= vi.error_bound + 1e-12
+
+
+def test_stage_dependent_transitions_with_stationary_rewards_and_reverse():
+    rng = np.random.default_rng(0)
+    Ps = [sparse_garnet_rows(8, 4, 2, rng=rng) for _ in range(3)]
+    R = rng.random((4, 2))
+    m = SparseFiniteHorizonMDP(Ps, R, horizon=3)
+    dense = m.to_dense()
+    assert not m.is_stationary and m.n_p_stages == 3 and dense.P_stages.shape[0] == 3
+    _close(backward_induction(m).V, backward_induction(dense).V, 3.0)
+    m2 = SparseFiniteHorizonMDP(Ps[0], rng.random((5, 4, 2)))
+    assert m2.horizon == 5 and m2.n_p_stages == 1
+    _close(backward_induction(m2).V, backward_induction(m2.to_dense()).V, 5.0)
+
+
+@pytest.mark.parametrize("build", [
+    lambda sparse: gridworld(5, 6, horizon=7, slip=0.2, pit=(2, 2), walls=[(1, 3)],
+                             sparse=sparse),
+    lambda sparse: chain(9, horizon=12, slip=0.1, sparse=sparse),
+    lambda sparse: riverswim(7, gamma=0.95, sparse=sparse),
+])
+def test_sparse_instances_equal_their_dense_builders(build):
+    a, b = build(False), build(True)
+    assert np.array_equal(b.to_dense().P, a.P) and np.array_equal(b.to_dense().R, a.R)
+    assert np.array_equal(b.rho, a.rho)
+
+
+def test_sparse_garnet_has_the_garnet_law():
+    """k distinct successors per row, weights summing to 1, successors uniform over states."""
+    M = sparse_garnet_rows(20000, 10, 3, rng=1)
+    nnz = np.diff(M.indptr)
+    assert nnz.max() <= 3 and np.allclose(M.sum(axis=1), 1.0, atol=1e-12)
+    # P(a given state is a successor of a row) = 3/10; rows with a zero gap lose one entry,
+    # which has probability 0 in exact arithmetic: here none
+    assert (nnz == 3).all()
+    freq = np.bincount(M.indices, minlength=10) / 20000
+    # binomial(20000, 0.3) per state: sd 0.0032; 6 sd bound, Bonferroni over 10: < 2e-8
+    assert np.max(np.abs(freq - 0.3)) < 6 * np.sqrt(0.3 * 0.7 / 20000)
+    # weights of a row: gaps of 2 sorted uniforms, so each has mean 1/3
+    assert abs(M.data.mean() - 1 / 3) < 1e-12 + 6 * np.sqrt(1 / 18 / M.data.size)
+
+
+def test_constructors_from_function_and_gymnasium_table():
+    m = sparse_mdp_from_function(4, 2, lambda s, a: [(0.5, (s + a) % 4), (0.5, (s + a) % 4),
+                                                     ], np.zeros((4, 2)), gamma=0.5)
+    assert m.nnz == 8 and np.allclose(m.P_matrix().sum(axis=1), 1.0)
+    table = {0: {0: [(0.7, 1, 1.0, False), (0.3, 2, 0.0, True)], 1: [(1.0, 0, 0.0, False)]},
+             1: {0: [(1.0, 1, 0.5, False)], 1: [(1.0, 2, 0.0, True)]},
+             2: {0: [(1.0, 2, 0.0, True)], 1: [(1.0, 2, 0.0, True)]}}
+    t = sparse_mdp_from_table(table, horizon=3)
+    assert t.R_stages[0].tolist() == [[0.7, 0.0], [0.5, 0.0], [0.0, 0.0]]
+    assert t.P_matrix().toarray()[2 * 2 + 0].tolist() == [0.0, 0.0, 1.0]   # terminal absorbs
+
+
+def test_a_million_state_model_is_built_sparse_and_the_dense_one_is_refused():
+    with pytest.raises(ValueError, match="n_rows.*sparse=True"):
+        gridworld(1000, 1000, horizon=5)
+    with pytest.raises(ValueError, match="n_states.*sparse=True"):
+        random_mdp(10**6, 4, horizon=5, branching=3)
+    with pytest.raises(ValueError, match="n_states.*sparse=True"):
+        chain(10**6, horizon=5)
+    g = chain(10**6, horizon=3, sparse=True)
+    assert g.nbytes < 100e6
+    sol = backward_induction(g, certify=False)
+    assert sol.V[0, 0] == 0.0 and sol.V[0, -1] == 3.0
+
+
+@pytest.mark.parametrize("kw, match", [
+    (dict(P=np.eye(2)), "P: expected a scipy.sparse"),
+    (dict(P=sp.csr_matrix(np.array([[0.5, 0.4], [0.0, 1.0]]))), "P: row"),
+    (dict(P=sp.csr_matrix(np.array([[1.5, -0.5], [0.0, 1.0]]))), "P: contains negative"),
+    (dict(P=sp.csr_matrix(np.array([[np.nan, 1.0], [0.0, 1.0]]))), "P: contains non-finite"),
+    (dict(P=sp.csr_matrix(np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]))), "P: shape"),
+    (dict(P=sp.csr_matrix(np.array([[1 + 0j, 0], [0, 1]]))), "P: complex"),
+    (dict(R=np.full((2, 1), 2.0)), "R"),
+    (dict(R=np.zeros((3, 1))), "R: trailing shape"),
+    (dict(rho=[0.5, 0.6]), "rho"),
+    (dict(horizon=0), "horizon"),
+    (dict(horizon=None), "horizon: required"),
+    (dict(P=[]), "P: the sequence of stages is empty"),
+])
+def test_bad_input_names_the_argument(kw, match):
+    args = dict(P=sp.csr_matrix(np.eye(2)), R=np.zeros((2, 1)), horizon=3)
+    args.update(kw)
+    with pytest.raises(ValueError, match=match):
+        SparseFiniteHorizonMDP(**args)
+
+
+def test_bad_input_discounted_and_builders():
+    with pytest.raises(ValueError, match="gamma"):
+        SparseDiscountedMDP(sp.csr_matrix(np.eye(2)), np.zeros((2, 1)), 1.0)
+    with pytest.raises(ValueError, match="sparse: a sparse random MDP needs branching"):
+        random_mdp(5, 2, horizon=3, sparse=True)
+    with pytest.raises(ValueError, match="sparse: expected a bool"):
+        chain(5, horizon=3, sparse="yes")
+    with pytest.raises(ValueError, match="transition"):
+        sparse_mdp_from_function(2, 1, lambda s, a: [(1.0, 7)], np.zeros((2, 1)), horizon=2)
+    with pytest.raises(ValueError, match="table"):
+        sparse_mdp_from_table({0: {0: [(1.0, 0)]}}, horizon=2)
+    with pytest.raises(ValueError, match="mdp"):
+        to_sparse("not a model")
+    with pytest.raises(ValueError, match="h: must lie"):
+        chain(3, horizon=2, sparse=True).P_matrix(5)
+
+
+def test_dense_and_sparse_types_are_distinct_and_conversion_round_trips():
+    m = random_mdp(6, 2, horizon=3, rng=0, stationary=False)
+    s = to_sparse(m)
+    assert isinstance(s, SparseFiniteHorizonMDP) and isinstance(s.to_dense(), FiniteHorizonMDP)
+    assert np.array_equal(s.to_dense().P, m.P)
+    d = random_mdp(6, 2, gamma=0.8, rng=0)
+    assert isinstance(to_sparse(d).to_dense(), DiscountedMDP)
+    assert np.array_equal(to_sparse(d).to_dense().P, d.P)
