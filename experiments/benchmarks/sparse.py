@@ -4,7 +4,7 @@ Instances: sparse Garnet MDPs built directly in CSR (``random_mdp(S, 4, branchin
 sparse=True)``: 4 successors per state-action pair), S = 1e4, 1e5, 1e6, A = 4.
 
 Finite horizon, H = 50 (value only, the memory-light solve):
-  * rlth ``optimal_value`` (numba over CSR, state loop in ``prange``);
+  * rlth ``optimal_value`` (serial numba loop over CSR);
   * quantecon ``DiscreteDP`` in state-action-pair form with a ``scipy.sparse`` ``Q`` and
     ``backward_induction`` (beta = 1);
   * a plain ``scipy.sparse`` recursion ``v <- max_a (r + P v)`` (one CSR matvec per stage);

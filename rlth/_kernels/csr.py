@@ -11,8 +11,10 @@ with ``h_P = h`` when the transitions are stage-dependent and 0 when stationary 
 memory-bandwidth floor of a sparse backup.  The row sums are accumulated left to right in the
 stored (sorted) order; maxima take the lowest action index on ties, as the dense kernels.
 Strict IEEE arithmetic except ``reassoc``/``contract`` inside the dot products (as the dense
-kernels, :mod:`rlth._kernels.dp`), which keeps inf/NaN semantics.  The stage loops are serial
-(a stage needs the next one); the state loop of a stage runs in ``prange`` when ``parallel``.
+kernels, :mod:`rlth._kernels.dp`), which keeps inf/NaN semantics.  Every loop is serial: on
+this machine kind (2 cores, usually shared by a sweep's worker processes) a ``prange`` over the
+states of a stage was 1.05-16x *slower* than the serial loop at S = 1e3..1e6 under load (thread
+wake-ups per stage), and a sweep parallelises over seeds instead (docs/explanation/performance.md).
 
 Sampling: :func:`csr_alias_tables` builds one alias table per row over the row's support only
 (O(nnz) memory), and :func:`csr_draw` draws a successor with one uniform.
@@ -20,7 +22,7 @@ Sampling: :func:`csr_alias_tables` builds one alias table per row over the row's
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from .sampling import alias_draw, vose_row
 
@@ -40,10 +42,10 @@ def _row_dot(indptr, indices, data, r, v):
     return acc
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def _stage_opt(indptr, indices, data, R_h, hp, V_next, V_h, Q_h, pi_h, store_q):
     S, A = R_h.shape
-    for s in prange(S):
+    for s in range(S):
         best = -np.inf
         arg = 0
         for a in range(A):
@@ -91,10 +93,10 @@ def csr_backward_values(indptr, indices, data, R_stages, H, rho):
     return out
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def _stage_eval(indptr, indices, data, R_h, hp, pi_h, V_next, V_h, Q_h):
     S, A = R_h.shape
-    for s in prange(S):
+    for s in range(S):
         acc = 0.0
         for a in range(A):
             q = R_h[s, a] + _row_dot(indptr, indices, data, (hp * S + s) * A + a, V_next)
@@ -117,11 +119,11 @@ def csr_evaluate_finite(indptr, indices, data, R_stages, H, pi, V, Q):
         _stage_eval(indptr, indices, data, R_stages[hr], hp, pi[hpi], V[h + 1], V[h], Q[h])
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def _stage_residual(indptr, indices, data, R_h, hp, pi_h, use_pi, V_next, V_h):
     S, A = R_h.shape
-    worst = np.zeros(S)
-    for s in prange(S):
+    worst = 0.0
+    for s in range(S):
         best = -np.inf
         acc = 0.0
         for a in range(A):
@@ -132,8 +134,8 @@ def _stage_residual(indptr, indices, data, R_h, hp, pi_h, use_pi, V_next, V_h):
             elif q > best:
                 best = q
         t = acc if use_pi else best
-        worst[s] = abs(t - V_h[s])
-    return worst.max() if S else 0.0
+        worst = max(worst, abs(t - V_h[s]))
+    return worst
 
 
 @njit(cache=True)
@@ -153,29 +155,29 @@ def csr_fh_residual(indptr, indices, data, R_stages, H, V, pi, use_pi):
     return out
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def csr_q_discounted(indptr, indices, data, R, gamma, v, Q):
     """``Q = R + gamma P v`` for a discounted model."""
     S, A = R.shape
-    for s in prange(S):
+    for s in range(S):
         for a in range(A):
             Q[s, a] = R[s, a] + gamma * _row_dot(indptr, indices, data, s * A + a, v)
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def csr_bellman_sweep(indptr, indices, data, R, gamma, v, out):
     """``out = T v`` (Jacobi); returns ``||out - v||_inf``."""
     S, A = R.shape
-    diff = np.zeros(S)
-    for s in prange(S):
+    diff = 0.0
+    for s in range(S):
         best = -np.inf
         for a in range(A):
             q = R[s, a] + gamma * _row_dot(indptr, indices, data, s * A + a, v)
             if q > best:
                 best = q
         out[s] = best
-        diff[s] = abs(best - v[s])
-    return diff.max() if S else 0.0
+        diff = max(diff, abs(best - v[s]))
+    return diff
 
 
 @njit(cache=True)
