@@ -216,7 +216,7 @@ def main(argv=None) -> int:
               "|---|---|---|---|---|"]
     for r in mem + ([grid] if grid else []):
         lines.append(f"| {r['kind']} | {r['S']:.0e} | {r['csr_MB']:.0f} | "
-                     f"{r['peak_extra_MB']:.0f} MB | {r['peak_extra_MB'] / r['csr_MB']:.2f} |")
+                     f"{r['peak_extra_MB']:.1f} MB | {r['peak_extra_MB'] / r['csr_MB']:.3f} |")
     if grid:
         lines += ["", f"gridworld 1000 x 1000 (1e6 states), H = 100, full backward_induction "
                   f"(V, Q, pi) + certificate: {grid['seconds']:.1f} s, peak RSS beyond the model "

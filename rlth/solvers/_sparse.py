@@ -4,15 +4,18 @@
 
 Finite horizon: backward induction, policy evaluation and the Bellman-residual certificate are
 the numba kernels of :mod:`rlth._kernels.csr` (O(nnz + H S A) per solve).  Discounted: one
-backup is a CSR product; policy evaluation is a sparse LU solve of ``(I - gamma P^pi) V =
-r^pi`` (SuperLU through ``scipy.sparse.linalg.spsolve``), whose residual the caller recomputes
-and reports, as for the dense route.
+backup is a CSR product; policy evaluation solves ``(I - gamma P^pi) V = r^pi`` by sparse LU
+(SuperLU) for small models and BiCGSTAB for large ones (:func:`disc_solve`), and returns the
+error bound of the solve; the callers recompute and report the Bellman residual, as for the
+dense route.
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.linalg import spsolve
+from scipy.sparse.linalg import bicgstab, spsolve
 
 from .._kernels import csr as KC
 from ..models.policy import as_stochastic_policy
@@ -89,16 +92,60 @@ def policy_matrix(mdp, pis) -> sp.csr_matrix:
     return (W @ mdp.P_matrix()).tocsr()
 
 
-def disc_solve(mdp, pis) -> np.ndarray:
-    """``V^pi`` from ``(I - gamma P^pi) V = r^pi`` by a sparse LU solve."""
-    S = mdp.n_states
-    M = (sp.identity(S, format="csc") - mdp.gamma * policy_matrix(mdp, pis)).tocsc()
+#: Largest S solved by a direct sparse LU; above it BiCGSTAB (LU fill-in on random sparse graphs
+#: grows fast: one evaluation of a 1e4-state Garnet took 26 s by LU, 0.03 s by BiCGSTAB).
+DIRECT_MAX_STATES = 2000
+
+
+def solve_system(T, b, gamma: float, x0=None) -> np.ndarray:
+    """``x`` with ``(I - gamma T) x = b`` for a sparse ``T`` with rows (or columns) summing to 1.
+
+    Sparse LU (SuperLU) up to :data:`DIRECT_MAX_STATES` unknowns.  Above, BiCGSTAB (relative
+    tolerance 1e-14, warm-started from ``x0``); when it breaks down (it does on some transposed
+    systems, the occupancy's) the fixed point ``x <- b + gamma T x`` is iterated, a
+    ``gamma``-contraction (in the sup norm for row-stochastic ``T``, in l1 for column-stochastic),
+    until ``gamma ||x_{k+1} - x_k|| <= 1e-13 (1 - gamma) ||x||`` in both norms: never an LU of a large random
+    graph, whose fill-in is prohibitive (one 1e5-state Garnet occupancy ran 9 minutes in LU).
+    """
+    n = T.shape[0]
+    M = (sp.identity(n, format="csr") - gamma * T).tocsr()
+    if n <= DIRECT_MAX_STATES:
+        return np.asarray(spsolve(M.tocsc(), b), dtype=np.float64).reshape(n)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)       # a breakdown overflows inside
+        x, info = bicgstab(M, b, x0=x0, rtol=1e-14, atol=0.0, maxiter=10 * n)
+    if info == 0 and np.all(np.isfinite(x)):
+        return np.asarray(x, dtype=np.float64)
+    T = T.tocsr()
+    x = np.array(b, dtype=np.float64)
+    # stop when both the sup-norm and the l1 contraction bounds are below 1e-13 relative; the
+    # geometric decay reaches that within log(1e-16) / log(gamma) sweeps
+    max_iter = int(np.ceil(np.log(1e-16) / np.log(max(gamma, 1e-300)))) + 10
+    for _ in range(max_iter):
+        nxt = b + gamma * (T @ x)
+        d = np.abs(nxt - x)
+        x = nxt
+        if (gamma * d.max() <= 1e-13 * (1.0 - gamma) * max(1.0, float(np.abs(x).max()))
+                and gamma * d.sum() <= 1e-13 * (1.0 - gamma) * max(1.0, float(np.abs(x).sum()))):
+            return x
+    raise RuntimeError(f"solve_system: the fixed-point iteration did not reach 1e-13 in "
+                       f"{max_iter} sweeps (gamma = {gamma})")
+
+
+def disc_solve(mdp, pis, x0=None) -> tuple[np.ndarray, float]:
+    """``V^pi`` from ``(I - gamma P^pi) V = r^pi`` (:func:`solve_system`) and a bound on its
+    error: ``err = ||(I - gamma P^pi) V - r^pi||_inf / (1 - gamma) >= ||V - V^pi||_inf``
+    (``||(I - gamma P^pi)^{-1}||_inf <= 1 / (1 - gamma)``), recomputed from the solution."""
+    P_pi = policy_matrix(mdp, pis)
     r_pi = np.einsum("sa,sa->s", pis, mdp.R)
-    return np.asarray(spsolve(M, r_pi), dtype=np.float64).reshape(S)
+    V = solve_system(P_pi, r_pi, mdp.gamma, x0)
+    resid = V - mdp.gamma * (P_pi @ V) - r_pi
+    err = float(np.max(np.abs(resid), initial=0.0)) / (1.0 - mdp.gamma)
+    return V, err
 
 
 def disc_evaluate(mdp, pis):
-    V = disc_solve(mdp, pis)
+    V, _ = disc_solve(mdp, pis)
     return V, disc_backup(mdp, V)
 
 

@@ -782,14 +782,16 @@ def policy_iteration(mdp: DiscountedMDP, max_iter: int = 10_000) -> DiscountedSo
     pi = np.argmax(_disc_backup(mdp, mdp.R.max(axis=1)), axis=1).astype(np.int64)
     eps = 64 * np.finfo(float).eps
     for n in range(1, max_iter + 1):
-        if eye is None:
-            V = _sparse.disc_solve(mdp, np.eye(mdp.n_actions)[pi])
+        solve_err = 0.0
+        if eye is None:      # CSR: LU or BiCGSTAB; switch only beyond twice the solve's error
+            V, solve_err = _sparse.disc_solve(mdp, np.eye(mdp.n_actions)[pi],
+                                              x0=None if n == 1 else V)
         else:
             V = np.linalg.solve(eye - gamma * mdp.P[idx, pi], mdp.R[idx, pi])
         Q = _disc_backup(mdp, V)
         best = np.argmax(Q, axis=1)
         qmax = Q[idx, best]
-        improve = qmax > Q[idx, pi] + eps * (1.0 + np.abs(qmax))
+        improve = qmax > Q[idx, pi] + eps * (1.0 + np.abs(qmax)) + 2.0 * gamma * solve_err
         if not improve.any():
             break
         pi = np.where(improve, best, pi).astype(np.int64)

@@ -93,7 +93,7 @@ def _policy_loss_bound(mdp: DiscountedMDP, pi: np.ndarray) -> float:
     S = mdp.n_states
     idx = np.arange(S)
     if is_sparse_mdp(mdp):
-        V = _sparse.disc_solve(mdp, np.eye(mdp.n_actions)[pi])
+        V, _ = _sparse.disc_solve(mdp, np.eye(mdp.n_actions)[pi])
         Q = _sparse.disc_backup(mdp, V)
     else:
         V = np.linalg.solve(np.eye(S) - mdp.gamma * mdp.P[idx, pi], mdp.R[idx, pi])

@@ -107,12 +107,9 @@ def _occupancy(mdp, pis) -> np.ndarray:
 def _sparse_occupancy(mdp, pis) -> np.ndarray:
     if is_finite_horizon(mdp):
         return _sparse.occupancy(mdp, pis)
-    import scipy.sparse as sp
-    from scipy.sparse.linalg import spsolve
-    gamma, S = mdp.gamma, mdp.n_states
+    gamma = mdp.gamma
     P_pi = _sparse.policy_matrix(mdp, pis)
-    M = (sp.identity(S, format="csc") - gamma * P_pi.T).tocsc()
-    dS = np.asarray(spsolve(M, (1.0 - gamma) * mdp.rho), dtype=np.float64).reshape(S)
+    dS = _sparse.solve_system(P_pi.T, (1.0 - gamma) * mdp.rho, gamma)
     start = mdp.rho > 0
     reach = _reachable(P_pi, start) if gamma > 0 else start
     dS = np.where(reach, np.maximum(dS, 0.0), 0.0)
