@@ -53,6 +53,21 @@ def run_mc_eval(params, rng):
 
 _HALF_DECADES = [10, 32, 100, 316, 1000, 3162, 10000, 31623, 100000]
 
+
+def _mc_eval_experiment(name, title, point, full_k, label, figure_title, constants, seed):
+    """Monte-Carlo policy evaluation error vs K on one instance (``point`` names it)."""
+    return Experiment(
+        name=name, title=title, run=run_mc_eval,
+        grids={"quick": [{"K": k, **point} for k in (10, 30, 100, 300, 1000, 3000)],
+               "full": [{"K": k, **point} for k in full_k]},
+        replicates={"quick": 100, "full": 400},
+        checks=[Check(theorem="selftest.mc_eval.abs_error", metric="abs_error", x="K",
+                      label=label)],
+        figures=[Figure(name="abs_error", x="K", metrics={"abs_error": "|G_K - V^pi|"},
+                        theorem="selftest.mc_eval.abs_error", xlabel="K (episodes)",
+                        ylabel="E|mean return - V^pi|", title=figure_title)],
+        constants=constants, seed=seed)
+
 EXPERIMENTS = [
     Experiment(
         name="selftest_bernoulli",
@@ -70,45 +85,23 @@ EXPERIMENTS = [
         constants={"p": P_TRUE},
         seed=20261122,
     ),
-    Experiment(
-        name="selftest_mc_eval",
-        title=("Self-test (b): |mean return of K rollouts - V^pi|, random MDP S=4 A=2 H=5 "
-               f"(stage-dependent, seed {MDP_SEED}), Dirichlet policy, Bernoulli rewards"),
-        run=run_mc_eval,
-        grids={"quick": [{"K": k, "seed": MDP_SEED} for k in (10, 30, 100, 300, 1000, 3000)],
-               "full": [{"K": k, "seed": MDP_SEED} for k in _HALF_DECADES]},
-        replicates={"quick": 100, "full": 400},
-        checks=[Check(theorem="selftest.mc_eval.abs_error", metric="abs_error", x="K",
-                      label="S=4 A=2 H=5")],
-        figures=[Figure(name="abs_error", x="K", metrics={"abs_error": "|G_K - V^pi|"},
-                        theorem="selftest.mc_eval.abs_error", xlabel="K (episodes)",
-                        ylabel="E|mean return - V^pi|",
-                        title="Self-test: Monte-Carlo policy evaluation")],
-        constants={"instance": "random_mdp(4, 2, horizon=5, stationary=False)",
-                   "mdp_seed": MDP_SEED, "policy": "Dirichlet(1) rows", "reward": "bernoulli"},
-        seed=20261123,
-    ),
-    Experiment(
-        name="selftest_mc_eval_sparse",
-        title=("Self-test (c): |mean return of K rollouts - V^pi| on a sparse (CSR) Garnet MDP, "
-               f"S=1e5 A=4 H=10, 4 successors per pair (seed {MDP_SEED}), uniform policy, "
-               "Bernoulli rewards"),
-        run=run_mc_eval,
-        grids={"quick": [{"K": k, "seed": MDP_SEED, "instance": "sparse"}
-                         for k in (10, 30, 100, 300, 1000, 3000)],
-               "full": [{"K": k, "seed": MDP_SEED, "instance": "sparse"}
-                        for k in _HALF_DECADES[:-1]]},
-        replicates={"quick": 100, "full": 400},
-        checks=[Check(theorem="selftest.mc_eval.abs_error", metric="abs_error", x="K",
-                      label="sparse S=1e5 A=4 H=10")],
-        figures=[Figure(name="abs_error", x="K", metrics={"abs_error": "|G_K - V^pi|"},
-                        theorem="selftest.mc_eval.abs_error", xlabel="K (episodes)",
-                        ylabel="E|mean return - V^pi|",
-                        title="Self-test: Monte-Carlo policy evaluation on a 1e5-state CSR MDP")],
-        constants={"instance": "random_mdp(1e5, 4, horizon=10, branching=4, sparse=True)",
-                   "mdp_seed": MDP_SEED, "policy": "uniform", "reward": "bernoulli"},
-        seed=20261204,
-    ),
+    _mc_eval_experiment(
+        "selftest_mc_eval",
+        ("Self-test (b): |mean return of K rollouts - V^pi|, random MDP S=4 A=2 H=5 "
+         f"(stage-dependent, seed {MDP_SEED}), Dirichlet policy, Bernoulli rewards"),
+        {"seed": MDP_SEED}, _HALF_DECADES, "S=4 A=2 H=5",
+        "Self-test: Monte-Carlo policy evaluation",
+        {"instance": "random_mdp(4, 2, horizon=5, stationary=False)", "mdp_seed": MDP_SEED,
+         "policy": "Dirichlet(1) rows", "reward": "bernoulli"}, seed=20261123),
+    _mc_eval_experiment(
+        "selftest_mc_eval_sparse",
+        ("Self-test (c): |mean return of K rollouts - V^pi| on a sparse (CSR) Garnet MDP, "
+         f"S=1e5 A=4 H=10, 4 successors per pair (seed {MDP_SEED}), uniform policy, "
+         "Bernoulli rewards"),
+        {"seed": MDP_SEED, "instance": "sparse"}, _HALF_DECADES[:-1], "sparse S=1e5 A=4 H=10",
+        "Self-test: Monte-Carlo policy evaluation on a 1e5-state CSR MDP",
+        {"instance": "random_mdp(1e5, 4, horizon=10, branching=4, sparse=True)",
+         "mdp_seed": MDP_SEED, "policy": "uniform", "reward": "bernoulli"}, seed=20261204),
 ]
 
 if __name__ == "__main__":

@@ -160,8 +160,25 @@ class ContextualDataset(_RewardSumsDataset):
         return self.counts.shape[1]
 
 
+class _CellCountsShape:
+    """Sizes of a dataset whose ``counts`` are ``[S, A]`` or ``[H, S, A]``."""
+
+    @property
+    def n_states(self) -> int:
+        return self.counts.shape[-2]
+
+    @property
+    def n_actions(self) -> int:
+        return self.counts.shape[-1]
+
+    @property
+    def horizon(self) -> int | None:
+        """H for the finite-horizon form ``[H, S, A]``, None for the ``[S, A]`` form."""
+        return self.counts.shape[0] if self.counts.ndim == 3 else None
+
+
 @dataclass(frozen=True, eq=False, init=False)
-class TransitionDataset(_DictMixin):
+class TransitionDataset(_CellCountsShape, _DictMixin):
     """Sufficient statistics of i.i.d. transitions ``(s, a, r, s')``.
 
     Parameters
@@ -206,18 +223,6 @@ class TransitionDataset(_DictMixin):
         object.__setattr__(self, "next_counts", next_counts)
         object.__setattr__(self, "n_samples", n_samples)
 
-    @property
-    def n_states(self) -> int:
-        return self.counts.shape[-2]
-
-    @property
-    def n_actions(self) -> int:
-        return self.counts.shape[-1]
-
-    @property
-    def horizon(self) -> int | None:
-        """H for the finite-horizon form ``[H, S, A]``, None for the ``[S, A]`` form."""
-        return self.counts.shape[0] if self.counts.ndim == 3 else None
 
 
 @dataclass(frozen=True, eq=False, init=False)
@@ -316,7 +321,7 @@ class TrajectoryDataset(_DictMixin):
 
 
 @dataclass(frozen=True, eq=False, init=False)
-class SparseTransitionDataset(_DictMixin):
+class SparseTransitionDataset(_CellCountsShape, _DictMixin):
     """Sufficient statistics of transitions of a CSR model, next-state counts over its support.
 
     Parameters
@@ -391,18 +396,6 @@ class SparseTransitionDataset(_DictMixin):
                           ("n_samples", n_samples)):
             object.__setattr__(self, name, val)
 
-    @property
-    def n_states(self) -> int:
-        return self.counts.shape[-2]
-
-    @property
-    def n_actions(self) -> int:
-        return self.counts.shape[-1]
-
-    @property
-    def horizon(self) -> int | None:
-        """H for the finite-horizon form ``[H, S, A]``, None for the ``[S, A]`` form."""
-        return self.counts.shape[0] if self.counts.ndim == 3 else None
 
     def next_count_matrix(self, h: int = 0):
         """Step h's next-state counts as a ``scipy.sparse`` CSR matrix ``(S*A, S)``."""

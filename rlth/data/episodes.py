@@ -60,6 +60,7 @@ def _model_tables(mdp: FiniteHorizonMDP):
         rho_prob, rho_alias = build_alias(mdp.rho, name="rho")
         if isinstance(mdp, SparseFiniteHorizonMDP):   # one table per CSR row, over its support
             P_prob, P_alias = csr_alias_tables(mdp.indptr, mdp.data)
+            P_prob, P_alias = P_prob.reshape(1, 1, 1, -1), P_alias.reshape(1, 1, 1, -1)
         else:
             P_prob, P_alias = build_alias(mdp.P_stages, name="P")
         tables = (rho_prob, rho_alias, P_prob, P_alias)
@@ -93,47 +94,17 @@ def _policy(pi, S: int, A: int, H: int):
 
 
 @njit(cache=True)
-def _rollout_kernel(rho_prob, rho_alias, P_prob, P_alias, R, pi_det, pi_prob, pi_alias,
-                    stochastic, bernoulli, n_episodes, horizon, rng):
-    K = n_episodes
-    H = horizon
-    states = np.empty((H + 1, K), dtype=np.int64)
-    actions = np.empty((H, K), dtype=np.int64)
-    rewards = np.empty((H, K), dtype=np.float64)
-    for k in range(K):
-        states[0, k] = alias_draw(rho_prob, rho_alias, rng.random())
-    for h in range(H):
-        hp = h if P_prob.shape[0] > 1 else 0
-        hr = h if R.shape[0] > 1 else 0
-        if stochastic:
-            hpi = h if pi_prob.shape[0] > 1 else 0
-        else:
-            hpi = h if pi_det.shape[0] > 1 else 0
-        for k in range(K):
-            s = states[h, k]
-            if stochastic:
-                a = alias_draw(pi_prob[hpi, s], pi_alias[hpi, s], rng.random())
-            else:
-                a = pi_det[hpi, s]
-            actions[h, k] = a
-            r = R[hr, s, a]
-            if bernoulli:
-                rewards[h, k] = 1.0 if rng.random() < r else 0.0
-            else:
-                rewards[h, k] = r
-            states[h + 1, k] = alias_draw(P_prob[hp, s, a], P_alias[hp, s, a], rng.random())
-    return states, actions, rewards
-
-
-@njit(cache=True)
-def _rollout_kernel_csr(rho_prob, rho_alias, indptr, indices, P_prob, P_alias, R, pi_det,
-                        pi_prob, pi_alias, stochastic, bernoulli, n_episodes, horizon, rng):
-    """:func:`_rollout_kernel` on CSR transitions: the same loop and random-number order, the
-    next state drawn from the row's alias table over its support (:func:`csr_draw`)."""
+def _rollout_kernel(rho_prob, rho_alias, P_prob, P_alias, indptr, indices, R, pi_det, pi_prob,
+                    pi_alias, stochastic, bernoulli, n_episodes, horizon, rng):
+    """Step-major episodes.  Dense transitions: alias tables ``P_prob[Hp, S, A, S]``; CSR
+    transitions (``indptr.size > 1``): per-row tables over each row's support stored flat in
+    ``P_prob[0, 0, 0, :nnz]`` (:func:`rlth._kernels.csr.csr_alias_tables`), drawn by
+    :func:`rlth._kernels.csr.csr_draw`.  Same random-number order either way."""
     K = n_episodes
     H = horizon
     S, A = R.shape[1], R.shape[2]
-    n_p = (indptr.size - 1) // (S * A)
+    csr = indptr.size > 1
+    n_p = (indptr.size - 1) // (S * A) if csr else P_prob.shape[0]
     states = np.empty((H + 1, K), dtype=np.int64)
     actions = np.empty((H, K), dtype=np.int64)
     rewards = np.empty((H, K), dtype=np.float64)
@@ -158,9 +129,16 @@ def _rollout_kernel_csr(rho_prob, rho_alias, indptr, indices, P_prob, P_alias, R
                 rewards[h, k] = 1.0 if rng.random() < r else 0.0
             else:
                 rewards[h, k] = r
-            states[h + 1, k] = csr_draw(indptr, indices, P_prob, P_alias, (hp * S + s) * A + a,
-                                        rng.random())
+            if csr:
+                states[h + 1, k] = csr_draw(indptr, indices, P_prob[0, 0, 0], P_alias[0, 0, 0],
+                                            (hp * S + s) * A + a, rng.random())
+            else:
+                states[h + 1, k] = alias_draw(P_prob[hp, s, a], P_alias[hp, s, a],
+                                              rng.random())
     return states, actions, rewards
+
+
+_NO_CSR = np.zeros(1, dtype=np.int64)
 
 
 def rollout(mdp: FiniteHorizonMDP, pi, n_episodes, *, rng=None,
@@ -218,14 +196,11 @@ def rollout(mdp: FiniteHorizonMDP, pi, n_episodes, *, rng=None,
     reward = _check_reward_kind(reward, mdp.R_stages)
     rng = as_generator(rng)
     rho_prob, rho_alias, P_prob, P_alias = _model_tables(mdp)
-    if isinstance(mdp, SparseFiniteHorizonMDP):
-        states, actions, rewards = _rollout_kernel_csr(
-            rho_prob, rho_alias, mdp.indptr, mdp.indices, P_prob, P_alias, mdp.R_stages, pi_det,
-            pi_prob, pi_alias, stochastic, reward == "bernoulli", K, H, rng)
-    else:
-        states, actions, rewards = _rollout_kernel(
-            rho_prob, rho_alias, P_prob, P_alias, mdp.R_stages, pi_det, pi_prob, pi_alias,
-            stochastic, reward == "bernoulli", K, H, rng)
+    csr = isinstance(mdp, SparseFiniteHorizonMDP)
+    states, actions, rewards = _rollout_kernel(
+        rho_prob, rho_alias, P_prob, P_alias, mdp.indptr if csr else _NO_CSR,
+        mdp.indices if csr else _NO_CSR, mdp.R_stages, pi_det, pi_prob, pi_alias, stochastic,
+        reward == "bernoulli", K, H, rng)
     return TrajectoryDataset._trusted(np.ascontiguousarray(states.T),
                                       np.ascontiguousarray(actions.T),
                                       np.ascontiguousarray(rewards.T), S, A)
