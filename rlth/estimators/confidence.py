@@ -76,6 +76,8 @@ __all__ = [
     "resolve_delta", "hoeffding_log_term", "hoeffding_width", "empirical_bernstein_width",
     "weissman_l1_log_term", "weissman_width", "elliptical_width", "ucbvi_log_term",
     "ucbvi_hoeffding_bonus", "ucbvi_bernstein_core", "weissman_l1_width",
+    "linear_log_term", "pevi_beta", "sqrt_d_beta", "variance_correction",
+    "VARIANCE_CORRECTION_FORMS",
 ]
 
 
@@ -433,3 +435,83 @@ def weissman_l1_width(w_conf, n):
     Weissman et al. (2003), Thm 2.1 [V3]; see :func:`weissman_l1_log_term`.
     """
     return math.sqrt(w_conf * (1.0 / n))
+
+
+# ----------------------------------------------------------------------------------------------
+# linear offline RL: PEVI / LinPEVI-ADV+ / PNLSVI radii and the variance correction
+# ----------------------------------------------------------------------------------------------
+def linear_log_term(dim: int, horizon: int, n_episodes: int, delta: float) -> float:
+    r""":math:`\zeta = \ln(2 d H K / \delta)`, the log factor of PEVI's radius.
+
+    Jin, Yang, Wang (2021), Theorem 4.4 (linear MDP): :math:`\beta = c\, d H \sqrt\zeta`,
+    :math:`\zeta = \log(2 d H K / \xi)` [V3].  rlth reuses the same :math:`\zeta` as the log
+    factor hidden in the :math:`\tilde O(\cdot)` of LinPEVI-ADV+ and PNLSVI [R].
+    """
+    d = check_positive_int("dim", dim)
+    H = check_positive_int("horizon", horizon)
+    K = check_positive_int("n_episodes", n_episodes)
+    delta = check_delta(delta)
+    return math.log(2.0 * d * H * K / delta)
+
+
+def pevi_beta(dim: int, horizon: int, n_episodes: int, delta: float, *, c: float = 1.0) -> float:
+    r"""PEVI's radius :math:`\beta = c\, d H \sqrt{\zeta}` (Jin, Yang, Wang 2021, Thm 4.4).
+
+    The form is [V3]; the paper's ``c > 0`` is an unspecified absolute constant, ``c = 1`` is
+    rlth's default [R] (``c`` is the named knob, ``beta_scale`` in the algorithms).
+    """
+    c = check_positive_float("c", c)
+    return c * dim * horizon * math.sqrt(linear_log_term(dim, horizon, n_episodes, delta))
+
+
+def sqrt_d_beta(dim: int, horizon: int, n_episodes: int, delta: float, *,
+                c: float = 1.0) -> float:
+    r"""The :math:`\tilde O(\sqrt d)` radius :math:`c \sqrt{d\, \zeta}` of LinPEVI-ADV+
+    (Xiong et al. 2023, :math:`\beta = O(\sqrt d)` [V3]) and of PNLSVI's weighted pass on the
+    linear class (Di et al. 2024, Thm 5.1: :math:`\beta_h = \tilde O(\sqrt{\log N})` with
+    :math:`\log N = \tilde O(d)`, Remark 5.2 [V]).  The constant and the log are [R]
+    (``c = 1``, :math:`\zeta` of :func:`linear_log_term`).
+    """
+    c = check_positive_float("c", c)
+    return c * math.sqrt(dim * linear_log_term(dim, horizon, n_episodes, delta))
+
+
+#: The two printed forms of PNLSVI's variance correction (Alg. 1 line 7 vs eq. (6.1)).
+VARIANCE_CORRECTION_FORMS = ("sqrt_Kkappa", "sqrtK_kappa")
+
+
+def variance_correction(log_cover: float, horizon: int, n_episodes: int, kappa: float, *,
+                        form: str = "sqrt_Kkappa", scale: float = 1.0) -> float:
+    r"""The amount subtracted from the variance estimate (PNLSVI Alg. 1 line 7).
+
+    .. math::
+        c_{\sigma} = \mathrm{scale} \cdot \sqrt{\log(N N_b)}\, H^3 /
+        \begin{cases} \sqrt{K\kappa} & \text{form "sqrt_Kkappa" (eq. (6.1), §6.1) [V]}\\
+                       \sqrt K\, \kappa & \text{form "sqrtK_kappa" (Alg. 1 line 7) [V]}
+        \end{cases}
+
+    The two forms are both printed in the paper (an internal inconsistency; the default is
+    (6.1), from which Lemma 6.3 is proved).  The absolute constant is not given (``scale = 1``
+    is rlth's "paper" mode [R]; other values are the named scaled mode).  LinPEVI-ADV+ uses
+    :math:`\tilde O(d H^3 / \sqrt{K \kappa})` [V3]: pass ``log_cover = d**2``.
+
+    Parameters
+    ----------
+    log_cover : float
+        :math:`\log(N N_b) \ge 0` (linear class: ``2 d zeta`` [D], see the PNLSVI module).
+    horizon, n_episodes : int
+    kappa : float
+        Uniform coverage constant ``> 0`` (:func:`rlth.estimators.linear.coverage_kappa`).
+    form : {"sqrt_Kkappa", "sqrtK_kappa"}
+    scale : float
+        ``>= 0``.
+    """
+    log_cover = check_positive_float("log_cover", log_cover, allow_zero=True)
+    H = check_positive_int("horizon", horizon)
+    K = check_positive_int("n_episodes", n_episodes)
+    kappa = check_positive_float("kappa", kappa)
+    scale = check_positive_float("scale", scale, allow_zero=True)
+    if form not in VARIANCE_CORRECTION_FORMS:
+        raise ValueError(f"form: must be one of {VARIANCE_CORRECTION_FORMS}, got {form!r}")
+    den = math.sqrt(K * kappa) if form == "sqrt_Kkappa" else math.sqrt(K) * kappa
+    return scale * math.sqrt(log_cover) * H ** 3 / den

@@ -40,6 +40,11 @@ ridge_from_counts
     :math:`\hat w` and :math:`\Lambda` (a :class:`RidgeEstimate`).
 elliptical_norms
     :math:`\|\phi(s, a)\|_{\Lambda^{-1}}` for every (s, a) at once.
+second_moment_sums_from_counts
+    :math:`Y_2(s, a) = \sum_{s'} n(s,a,s') (\bar r(s,a) + V(s'))^2` (PNLSVI Alg. 1 line 4).
+feature_covariance, coverage_kappa
+    :math:`\sum_{s,a} d_h(s,a) \phi\phi^\top` of an occupancy and its least eigenvalue
+    (the uniform-coverage constant :math:`\kappa` of PNLSVI Assumption 3.3, linear case).
 
 References
 ----------
@@ -72,7 +77,8 @@ from .._validation import as_float_array, check_positive_float, freeze
 from .tabular import check_counts
 
 __all__ = ["RidgeEstimate", "gram_matrix", "target_sums_from_counts", "ridge_from_counts",
-           "elliptical_norms"]
+           "elliptical_norms", "second_moment_sums_from_counts", "feature_covariance",
+           "coverage_kappa"]
 
 
 @dataclass(frozen=True)
@@ -214,6 +220,25 @@ def gram_matrix(phi, counts, *, lam: float = 1.0, sigma2=None) -> np.ndarray:
     return G
 
 
+def _next_counts_and_values(next_counts, V_next):
+    """Validated ``(next_counts, V_next, H or None)``: counts ``(S, A, S)`` / ``(H, S, A, S)``,
+    values ``(S,)`` / ``(H, S)`` with matching S and H."""
+    nxt = check_counts(next_counts, name="next_counts")
+    if nxt.ndim not in (3, 4) or nxt.shape[-1] != nxt.shape[-3]:
+        raise ValueError(f"next_counts: expected shape (S, A, S) or (H, S, A, S), got "
+                         f"{nxt.shape}")
+    S = nxt.shape[-1]
+    V = as_float_array("V_next", V_next, ndim=(1, 2))
+    if V.shape[-1] != S:
+        raise ValueError(f"V_next: last axis must have S = {S} entries, got shape {V.shape}")
+    H = nxt.shape[0] if nxt.ndim == 4 else None
+    if V.ndim == 2:
+        if H is not None and V.shape[0] != H:
+            raise ValueError(f"V_next: has {V.shape[0]} stages, next_counts has {H}")
+        H = V.shape[0]
+    return nxt, V, H
+
+
 def target_sums_from_counts(next_counts, V_next, reward_sums=None) -> np.ndarray:
     r"""Per-cell sums of the regression target :math:`y = r + V(s')` from counts.
 
@@ -239,19 +264,8 @@ def target_sums_from_counts(next_counts, V_next, reward_sums=None) -> np.ndarray
     ValueError
         Bad shapes, non-finite entries, negative / non-integer counts.
     """
-    nxt = check_counts(next_counts, name="next_counts")
-    if nxt.ndim not in (3, 4) or nxt.shape[-1] != nxt.shape[-3]:
-        raise ValueError(f"next_counts: expected shape (S, A, S) or (H, S, A, S), got "
-                         f"{nxt.shape}")
+    nxt, V, H = _next_counts_and_values(next_counts, V_next)
     S = nxt.shape[-1]
-    V = as_float_array("V_next", V_next, ndim=(1, 2))
-    if V.shape[-1] != S:
-        raise ValueError(f"V_next: last axis must have S = {S} entries, got shape {V.shape}")
-    H = nxt.shape[0] if nxt.ndim == 4 else None
-    if V.ndim == 2:
-        if H is not None and V.shape[0] != H:
-            raise ValueError(f"V_next: has {V.shape[0]} stages, next_counts has {H}")
-        H = V.shape[0]
     if H is None:
         Y = nxt.astype(np.float64) @ V
     else:
@@ -385,6 +399,122 @@ def elliptical_norms(phi, gram) -> np.ndarray:
     out = []
     for h in stages:
         c, lower = _factor(_stage(G, h, 2), "gram", "" if h is None else f" at stage {h}")
-        Z = linalg.solve_triangular(c, _stage(phi, h, 3).reshape(-1, d).T, lower=lower)
+        # the factor's lower triangle is L (cho_factor leaves junk above the diagonal); numpy's
+        # solve avoids scipy's per-call overhead, which dominates at the small d used here
+        Z = np.linalg.solve(np.tril(c) if lower else np.triu(c).T,
+                            _stage(phi, h, 3).reshape(-1, d).T)
         out.append(np.sqrt(np.einsum("ij,ij->j", Z, Z)).reshape(S, A))
     return out[0] if H is None else np.stack(out)
+
+
+def second_moment_sums_from_counts(next_counts, V_next, reward_means=None) -> np.ndarray:
+    r"""Per-cell sums of the squared target :math:`(r + V(s'))^2` from counts.
+
+    .. math:: Y_2(s, a) = \sum_{s'} n(s, a, s')\, (\bar r(s, a) + V(s'))^2 .
+
+    This is the regression target of PNLSVI's second-moment fit (Di et al. 2024, Alg. 1
+    line 4: the reward **inside** the square [V]).
+
+    Parameters
+    ----------
+    next_counts : array_like of int, shape (S, A, S) or (H, S, A, S)
+    V_next : array_like, shape (S,) or (H, S)
+    reward_means : array_like, shape (S, A) or (H, S, A), optional
+        The per-cell reward :math:`\bar r(s, a)` (e.g. ``reward_sums / counts``); default 0,
+        which gives Xiong et al.'s target :math:`V(s')^2` (no reward, [V3]).
+
+    Returns
+    -------
+    ndarray, shape (S, A), or (H, S, A) when any input has a stage axis
+
+    Notes
+    -----
+    Exact (equal to the per-sample sum) when the reward of a cell is deterministic, as in a
+    linear MDP with known reward :math:`r_h = \langle\phi, \theta_h\rangle` (rlth draws
+    such data with ``reward="mean"``).  With random rewards the per-sample sum needs the joint
+    counts of (r, s'), which the sufficient statistics do not keep; this function then
+    replaces each reward by its cell mean [D] (a named approximation: it drops the reward's
+    within-cell variance and its covariance with ``V(s')``).
+
+    Raises
+    ------
+    ValueError
+        Bad shapes or entries (message names the argument).
+    """
+    nxt, V, H = _next_counts_and_values(next_counts, V_next)
+    S, A = nxt.shape[-3], nxt.shape[-2]
+    if reward_means is None:
+        r = np.zeros((S, A))
+    else:
+        r = as_float_array("reward_means", reward_means, ndim=(2, 3))
+        if r.shape[-2:] != (S, A):
+            raise ValueError(f"reward_means: expected shape {(S, A)} or (H, S, A), got {r.shape}")
+        if r.ndim == 3:
+            if H is not None and r.shape[0] != H:
+                raise ValueError(f"reward_means: has {r.shape[0]} stages, another input has {H}")
+            H = r.shape[0]
+    if H is None:
+        y = r[:, :, None] + V[None, None, :]
+        return np.einsum("sat,sat->sa", nxt.astype(np.float64), y * y)
+    nh = np.broadcast_to(nxt, (H, S, A, S)).astype(np.float64)
+    Vh = np.broadcast_to(V, (H, S))
+    rh = np.broadcast_to(r, (H, S, A))
+    y = rh[..., None] + Vh[:, None, None, :]
+    return np.einsum("hsat,hsat->hsa", nh, y * y)
+
+
+def feature_covariance(phi, occupancy) -> np.ndarray:
+    r"""Feature second-moment matrix of an occupancy measure.
+
+    .. math:: \Sigma_h = \mathbb E_{(s,a) \sim d_h}[\phi(s,a)\phi(s,a)^\top]
+              = \sum_{s,a} d_h(s,a)\, \phi(s,a)\phi(s,a)^\top .
+
+    Parameters
+    ----------
+    phi : array_like, shape (S, A, d) or (H, S, A, d)
+    occupancy : array_like, shape (S, A) or (H, S, A)
+        Non-negative weights (e.g. :func:`rlth.solvers.occupancy.occupancy` of the behaviour
+        policy).
+
+    Returns
+    -------
+    ndarray, shape (d, d) or (H, d, d)
+
+    Raises
+    ------
+    ValueError
+        Bad shapes, non-finite or negative weights.
+    """
+    phi = _check_phi(phi)
+    occ = as_float_array("occupancy", occupancy, ndim=(2, 3))
+    if np.any(occ < 0):
+        raise ValueError(f"occupancy: weights must be >= 0, min is {occ.min():.3g}")
+    H = _n_stages(phi, {"occupancy": occ})
+    d = phi.shape[-1]
+    stages = [None] if H is None else range(H)
+    out = [_gram_stage(_stage(phi, h, 3).reshape(-1, d), _stage(occ, h, 2).reshape(-1), 0.0)
+           for h in stages]
+    return out[0] if H is None else np.stack(out)
+
+
+def coverage_kappa(phi, occupancy) -> float:
+    r"""Uniform-coverage constant of the linear class: :math:`\kappa = \min_h
+    \lambda_{\min}(\mathbb E_{d_h}[\phi\phi^\top])`.
+
+    Di et al. (2024), Assumption 3.3 (ICLR 3.5) and the sentence after Remark 3.4: for the
+    linear class uniform coverage is implied by :math:`\lambda_{\min}(\mathbb
+    E_{\mu,h}[\phi\phi^\top]) = \kappa > 0` [V].
+
+    Parameters
+    ----------
+    phi : array_like, shape (S, A, d) or (H, S, A, d)
+    occupancy : array_like, shape (S, A) or (H, S, A)
+
+    Returns
+    -------
+    float
+        ``>= 0``; 0 when some stage's data do not span :math:`\mathbb R^d`.
+    """
+    C = feature_covariance(phi, occupancy)
+    C = C[None] if C.ndim == 2 else C
+    return float(max(0.0, min(np.linalg.eigvalsh(c)[0] for c in C)))

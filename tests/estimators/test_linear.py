@@ -188,3 +188,84 @@ def test_degenerate_cases():
 def test_bad_input_names_the_argument(call, name):
     with pytest.raises(ValueError, match=f"^{name}:"):
         call()
+
+
+# ------------------------------------------------------------------ PNLSVI / PEVI additions
+from rlth.estimators.linear import (coverage_kappa, feature_covariance,  # noqa: E402
+                                    second_moment_sums_from_counts)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_second_moment_sums_equal_per_sample_sums(seed):
+    """Deterministic reward per cell: sum_k (r + V(s'_k))^2 from counts == per-sample sum."""
+    rng = np.random.default_rng(seed)
+    S, A, n = 4, 3, 200
+    s, a, _, s2 = _samples(rng, S, A, n)
+    rbar = rng.random((S, A))
+    V = rng.uniform(0, 3, size=S)
+    counts, _, nxt = _counts(s, a, rbar[s, a], s2, S, A)
+    ref = np.zeros((S, A))
+    np.add.at(ref, (s, a), (rbar[s, a] + V[s2]) ** 2)
+    np.testing.assert_allclose(second_moment_sums_from_counts(nxt, V, rbar), ref, rtol=1e-12)
+    ref0 = np.zeros((S, A))
+    np.add.at(ref0, (s, a), V[s2] ** 2)
+    np.testing.assert_allclose(second_moment_sums_from_counts(nxt, V), ref0, rtol=1e-12)
+    # staged inputs equal the stagewise calls
+    H = 2
+    nxt_h = np.stack([nxt, nxt[::-1]])
+    V_h = np.stack([V, V[::-1]])
+    out = second_moment_sums_from_counts(nxt_h, V_h, np.stack([rbar, rbar]))
+    for h in range(H):
+        np.testing.assert_allclose(out[h], second_moment_sums_from_counts(nxt_h[h], V_h[h], rbar))
+
+
+@given(st.integers(1, 4), st.integers(1, 3), st.integers(1, 4), st.floats(0.05, 5),
+       st.floats(0.1, 20), st.integers(0, 2**31))
+def test_constant_weights_equal_unweighted_ridge(S, A, d, lam, c, seed):
+    """sigma2 = c everywhere: the weighted ridge with lam equals the unweighted one with lam * c
+    (the objective is the unweighted one divided by c) [D]."""
+    rng = np.random.default_rng(seed)
+    phi = rng.normal(size=(S, A, d))
+    counts = rng.integers(0, 30, size=(S, A))
+    Y = rng.normal(size=(S, A)) * counts
+    w1 = ridge_from_counts(phi, counts, Y, lam=lam, sigma2=np.full((S, A), c))
+    w0 = ridge_from_counts(phi, counts, Y, lam=lam * c)
+    np.testing.assert_allclose(w1.w, w0.w, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(w1.gram * c, w0.gram, rtol=1e-10, atol=1e-10)
+    if c == 1.0:
+        np.testing.assert_array_equal(w1.w, ridge_from_counts(phi, counts, Y, lam=lam).w)
+
+
+def test_feature_covariance_and_kappa():
+    rng = np.random.default_rng(1)
+    S, A = 3, 2
+    occ = rng.dirichlet(np.ones(S * A), size=2).reshape(2, S, A)
+    onehot = np.eye(S * A).reshape(S, A, S * A)
+    # one-hot: diagonal covariance, kappa = min occupancy
+    C = feature_covariance(onehot, occ)
+    np.testing.assert_allclose(C[1], np.diag(occ[1].reshape(-1)), atol=1e-15)
+    assert coverage_kappa(onehot, occ) == pytest.approx(occ.min(), rel=1e-12)
+    # a feature direction never logged: kappa = 0
+    occ0 = occ.copy()
+    occ0[0, 0, 0] = 0.0
+    assert coverage_kappa(onehot, occ0) == pytest.approx(0.0, abs=1e-15)
+    phi = rng.normal(size=(S, A, 2))
+    ref = sum(occ[0, s, a] * np.outer(phi[s, a], phi[s, a]) for s in range(S) for a in range(A))
+    np.testing.assert_allclose(feature_covariance(phi, occ[0]), ref, rtol=1e-12)
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda: second_moment_sums_from_counts(np.ones((2, 1, 3), dtype=int), np.ones(2)),
+     "next_counts"),
+    (lambda: second_moment_sums_from_counts(np.ones((2, 1, 2), dtype=int), np.ones(3)),
+     "V_next"),
+    (lambda: second_moment_sums_from_counts(np.ones((2, 1, 2), dtype=int), np.ones(2),
+                                            np.ones((2, 2))), "reward_means"),
+    (lambda: second_moment_sums_from_counts(np.ones((2, 1, 2), dtype=int), [np.nan, 1.0]),
+     "V_next"),
+    (lambda: feature_covariance(np.ones((2, 1, 2)), -np.ones((2, 1))), "occupancy"),
+    (lambda: feature_covariance(np.ones((2, 1, 2)), np.ones((3, 1))), "occupancy"),
+])
+def test_pnlsvi_helpers_bad_input(call, name):
+    with pytest.raises(ValueError, match=f"^{name}:"):
+        call()
