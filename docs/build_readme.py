@@ -6,7 +6,8 @@ import sys
 
 DOCS = pathlib.Path(__file__).parent / "readme"
 ROOT = DOCS.parent.parent
-SECTIONS = ("models", "dp", "games", "data", "adapters", "harness", "lcb", "stepmix", "nash_md")
+SECTIONS = ("models", "dp", "sparse", "games", "data", "adapters", "harness", "lcb", "stepmix",
+            "nash_md", "pnlsvi", "hetpevi", "vpo", "glow")
 
 
 def anchor(title: str) -> str:

@@ -67,7 +67,7 @@ from scipy.special import expit
 from .._validation import (as_float_array, check_positive_float, check_positive_int,
                            freeze)
 
-__all__ = ["BTEstimate", "bt_objective", "bt_mle"]
+__all__ = ["BTEstimate", "bt_objective", "bt_mle", "comparison_pairs", "bt_loss_pairs"]
 
 
 @dataclass(frozen=True)
@@ -281,3 +281,45 @@ def bt_mle(phi, wins, *, ridge: float = 0.0, tol: float = 1e-10, max_iter: int =
         n_iter += 1
     freeze(theta, hess, design)
     return BTEstimate(theta, hess, design, gnorm, thr, value, n_iter)
+
+
+def comparison_pairs(phi, wins) -> tuple[np.ndarray, np.ndarray]:
+    r"""The observed comparisons as (difference, weight) rows: the sufficient statistic of
+    :math:`\ell`.
+
+    Parameters
+    ----------
+    phi : array_like, shape (X, Y, d)
+    wins : array_like, shape (X, Y, Y)
+        As in :func:`bt_mle`.
+
+    Returns
+    -------
+    z : ndarray, shape (n_pairs, d)
+        :math:`\phi(x, y) - \phi(x, y')` for every ``(x, y, y')`` with ``wins > 0``
+        (row-major order of ``wins``).
+    w : ndarray, shape (n_pairs,)
+        The corresponding counts.
+
+    Raises
+    ------
+    ValueError
+        Bad shapes, non-finite or negative entries.
+    """
+    _, z, w = _check_data(phi, wins)
+    return np.ascontiguousarray(z), np.ascontiguousarray(w)
+
+
+def bt_loss_pairs(theta: np.ndarray, z: np.ndarray, w: np.ndarray, ridge: float = 0.0,
+                  hessian: bool = True):
+    r""":math:`\ell`, :math:`\nabla\ell` and (if ``hessian``) :math:`\nabla^2\ell` from the
+    rows of :func:`comparison_pairs` (no validation: the inner loop of iterative solvers,
+    e.g. :mod:`rlth.algorithms.preference.vpo`; same numbers as :func:`bt_objective`).
+
+    Returns
+    -------
+    value : float
+    grad : ndarray, shape (d,)
+    hess : ndarray, shape (d, d) or None
+    """
+    return _objective(theta, z, w, ridge, need_hessian=hessian)

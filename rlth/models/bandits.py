@@ -17,7 +17,7 @@ from .._validation import (as_float_array, check_choice, check_distribution, che
                            check_positive_float, readonly_copy)
 from .mdp import FiniteHorizonMDP
 
-__all__ = ["MultiArmedBandit", "ContextualBandit", "REWARD_KINDS"]
+__all__ = ["MultiArmedBandit", "ContextualBandit", "LinearDuelingBandit", "REWARD_KINDS"]
 
 REWARD_KINDS = ("bernoulli", "gaussian")
 
@@ -152,3 +152,107 @@ class ContextualBandit:
         hi = max(1.0, float(self.means.max()))
         return FiniteHorizonMDP(P, self.means, self.context_probs, horizon=1,
                                 reward_range=(lo, hi))
+
+
+@dataclass(frozen=True, eq=False, init=False)
+class LinearDuelingBandit:
+    r"""Linear contextual dueling bandit with Bradley-Terry preferences and a KL-regularized
+    target (the setting of VPO, Cen et al. 2025, arXiv 2405.19320, Sec. 2 [R]).
+
+    A context :math:`x \sim \rho` arrives; two responses :math:`y, y'` out of :math:`Y` are
+    compared and :math:`y` wins with probability :math:`\sigma(r^*(x, y) - r^*(x, y'))`, with the
+    linear reward :math:`r^*(x, y) = \langle \phi(x, y), \theta^* \rangle`.  The target is the
+    KL-regularized value :math:`J(r, \pi) = \mathbb E_{x\sim\rho}[\mathbb E_{y\sim\pi} r(x, y)
+    - \beta\,\mathrm{KL}(\pi(\cdot|x)\,\|\,\pi_{\mathrm{ref}}(\cdot|x))]`, maximized by
+    :math:`\pi_r \propto \pi_{\mathrm{ref}} e^{r/\beta}` (ground truth in
+    :mod:`rlth.solvers.preference`).
+
+    Parameters
+    ----------
+    context_probs : array_like, shape (X,)
+        :math:`\rho`.
+    phi : array_like, shape (X, Y, d)
+        Features :math:`\phi(x, y)`.
+    theta : array_like, shape (d,)
+        :math:`\theta^*`.
+    pi_ref : array_like, shape (X, Y)
+        Reference policy; every entry must be > 0 (the optimum :math:`\pi^* \propto
+        \pi_{\mathrm{ref}} e^{r^*/\beta}` and the policy form :math:`\log(\pi/\pi_{\mathrm{ref}})`
+        need full support; a zero would exclude a response the unregularized optimum may need).
+    beta : float
+        KL strength :math:`\beta > 0`.
+
+    Raises
+    ------
+    ValueError
+        Wrong shapes, non-finite entries, ``context_probs`` / ``pi_ref`` rows not distributions,
+        ``pi_ref`` with a zero entry, ``beta <= 0``, ``Y < 2``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> m = LinearDuelingBandit([1.0], [[[0.0], [1.0]]], [2.0], [[0.5, 0.5]], beta=1.0)
+    >>> m.rewards.tolist(), round(float(m.preference[0, 1, 0]), 6)
+    ([[0.0, 2.0]], 0.880797)
+    """
+
+    context_probs: np.ndarray
+    phi: np.ndarray
+    theta: np.ndarray
+    pi_ref: np.ndarray
+    beta: float
+
+    def __init__(self, context_probs, phi, theta, pi_ref, beta: float):
+        rho = as_float_array("context_probs", context_probs, ndim=1)
+        check_distribution("context_probs", rho)
+        phi = as_float_array("phi", phi, ndim=3)
+        if phi.shape[0] != rho.shape[0]:
+            raise ValueError(f"phi: expected {rho.shape[0]} contexts (the length of "
+                             f"context_probs) on axis 0, got shape {phi.shape}")
+        X, Y, d = phi.shape
+        if Y < 2:
+            raise ValueError(f"phi: needs at least 2 responses per context, got shape {phi.shape}")
+        if d < 1:
+            raise ValueError(f"phi: needs feature dimension d >= 1, got shape {phi.shape}")
+        theta = as_float_array("theta", theta, shape=(d,))
+        ref = as_float_array("pi_ref", pi_ref, shape=(X, Y))
+        check_distribution("pi_ref", ref)
+        if np.any(ref <= 0.0):
+            idx = np.unravel_index(np.argmin(ref), ref.shape)
+            raise ValueError(f"pi_ref: must be > 0 everywhere (pi* = pi_ref exp(r/beta)/Z and "
+                             f"the policy form need full support), got {ref[idx]!r} at {idx}")
+        beta = check_positive_float("beta", beta)
+        object.__setattr__(self, "context_probs", readonly_copy(rho))
+        object.__setattr__(self, "phi", readonly_copy(phi))
+        object.__setattr__(self, "theta", readonly_copy(theta))
+        object.__setattr__(self, "pi_ref", readonly_copy(ref))
+        object.__setattr__(self, "beta", beta)
+
+    @property
+    def n_contexts(self) -> int:
+        return self.phi.shape[0]
+
+    @property
+    def n_responses(self) -> int:
+        return self.phi.shape[1]
+
+    @property
+    def dim(self) -> int:
+        return self.phi.shape[2]
+
+    @property
+    def rewards(self) -> np.ndarray:
+        """True rewards :math:`r^*[x, y] = \\phi(x, y)^\\top\\theta^*`, shape (X, Y)."""
+        return self.reward_of(self.theta)
+
+    def reward_of(self, theta) -> np.ndarray:
+        """Rewards :math:`\\phi(x, y)^\\top\\theta` of a parameter, shape (X, Y)."""
+        theta = as_float_array("theta", theta, shape=(self.dim,))
+        return self.phi @ theta
+
+    @property
+    def preference(self) -> np.ndarray:
+        """``P[x, y, y'] = sigma(r*(x, y) - r*(x, y'))``, shape (X, Y, Y) (diagonal 1/2)."""
+        r = self.rewards
+        diff = r[:, :, None] - r[:, None, :]
+        return 0.5 * (1.0 + np.tanh(0.5 * diff))

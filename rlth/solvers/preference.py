@@ -55,7 +55,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._kernels.softmax import masked_softmax
-from .._validation import check_instance, check_positive_float, check_positive_int
+from .._validation import (as_float_array, check_distribution, check_instance,
+                           check_positive_float, check_positive_int)
 from ..models.preference import PreferenceGame, kl_divergence
 
 __all__ = ["RegularizedNashSolution", "NashSolution", "soft_best_response",
@@ -434,3 +435,130 @@ def solve_nash(game: PreferenceGame) -> NashSolution:
     pi.setflags(write=False)
     return NashSolution(pi=pi, value=float(game.context_probs @ values),
                         exploitability=regularized_exploitability(game, pi, 0.0))
+
+
+# =============================================================================== dueling bandit
+# Exact ground truth of the KL-regularized linear dueling bandit
+# (:class:`rlth.models.bandits.LinearDuelingBandit`; VPO, Cen et al. 2025, arXiv 2405.19320).
+#
+#   J(r, pi)  = sum_x rho(x) [ sum_y pi(y|x) r(x, y) - beta KL(pi(.|x) || pi_ref(.|x)) ]
+#   pi_r      = softmax(log pi_ref + r / beta)                     (per context)
+#   J*(r)     = beta sum_x rho(x) log sum_y pi_ref(y|x) exp(r(x, y)/beta) = J(r, pi_r)
+#   J*(r) - J(r, pi) = beta sum_x rho(x) KL(pi(.|x) || pi_r(.|x))  >= 0          [D]
+#
+# The last identity (the Gibbs variational principle) is the certificate of ``pi_r``.
+
+from scipy.special import logsumexp as _logsumexp  # noqa: E402
+
+from ..models.bandits import LinearDuelingBandit  # noqa: E402
+
+__all__ += ["DuelingOptimum", "kl_optimal_policy", "regularized_value",
+            "optimal_regularized_value", "dueling_optimum", "regularized_regret",
+            "unregularized_regret"]
+
+
+@dataclass(frozen=True)
+class DuelingOptimum:
+    r"""The KL-regularized optimum of a linear dueling bandit, with its certificate.
+
+    Attributes
+    ----------
+    pi : ndarray, shape (X, Y)
+        :math:`\pi^* \propto \pi_{\mathrm{ref}} e^{r^*/\beta}`.
+    value : float
+        :math:`J^*(r^*) = \beta\,\mathbb E_\rho \log \sum_y \pi_{\mathrm{ref}} e^{r^*/\beta}`
+        (closed form).
+    enumerated_value : float
+        :math:`J(r^*, \pi^*)` by enumeration over (x, y).
+    certificate : float
+        ``|value - enumerated_value|`` (0 in exact arithmetic: Gibbs variational principle).
+    """
+
+    pi: np.ndarray
+    value: float
+    enumerated_value: float
+    certificate: float
+
+
+def _dueling(model):
+    return check_instance("model", model, LinearDuelingBandit)
+
+
+def _rewards(model, reward):
+    if reward is None:
+        return model.rewards
+    return as_float_array("reward", reward, shape=(model.n_contexts, model.n_responses))
+
+
+def _dueling_policy(model, policy, name="policy"):
+    pi = as_float_array(name, policy, shape=(model.n_contexts, model.n_responses))
+    check_distribution(name, pi)
+    return pi
+
+
+def kl_optimal_policy(model: LinearDuelingBandit, reward=None) -> np.ndarray:
+    r"""The maximizer :math:`\pi_r(y|x) \propto \pi_{\mathrm{ref}}(y|x) e^{r(x, y)/\beta}` of
+    :math:`J(r, \cdot)`.
+
+    Parameters
+    ----------
+    model : LinearDuelingBandit
+    reward : array_like, shape (X, Y), optional
+        Defaults to the true reward :math:`r^*`.
+
+    Returns
+    -------
+    ndarray, shape (X, Y)
+    """
+    model = _dueling(model)
+    r = _rewards(model, reward)
+    return masked_softmax(np.log(model.pi_ref) + r / model.beta)
+
+
+def regularized_value(model: LinearDuelingBandit, policy, reward=None) -> float:
+    r""":math:`J(r, \pi) = \mathbb E_\rho[\mathbb E_\pi r - \beta\,\mathrm{KL}(\pi\|
+    \pi_{\mathrm{ref}})]` by enumeration (``reward`` defaults to :math:`r^*`)."""
+    model = _dueling(model)
+    r = _rewards(model, reward)
+    pi = _dueling_policy(model, policy)
+    per_x = np.sum(pi * r, axis=1) - model.beta * kl_divergence(pi, model.pi_ref, axis=1)
+    return float(model.context_probs @ per_x)
+
+
+def optimal_regularized_value(model: LinearDuelingBandit, reward=None) -> float:
+    r""":math:`J^*(r) = \max_\pi J(r, \pi) = \beta\,\mathbb E_\rho \log\sum_y
+    \pi_{\mathrm{ref}}(y|x) e^{r(x,y)/\beta}` (closed form, log-sum-exp)."""
+    model = _dueling(model)
+    r = _rewards(model, reward)
+    lse = _logsumexp(np.log(model.pi_ref) + r / model.beta, axis=1)
+    return float(model.beta * (model.context_probs @ lse))
+
+
+def dueling_optimum(model: LinearDuelingBandit) -> DuelingOptimum:
+    """:math:`\\pi^*`, :math:`J^*(r^*)` in closed form and by enumeration, and their gap."""
+    model = _dueling(model)
+    pi = kl_optimal_policy(model)
+    v = optimal_regularized_value(model)
+    ve = regularized_value(model, pi)
+    return DuelingOptimum(pi, v, ve, abs(v - ve))
+
+
+def regularized_regret(model: LinearDuelingBandit, policy) -> float:
+    r"""KL-regularized sub-optimality :math:`J(r^*, \pi^*) - J(r^*, \pi) \ge 0` (exact).
+
+    Computed as :math:`\beta\,\mathbb E_\rho \mathrm{KL}(\pi \| \pi^*)` [D], which equals the
+    enumerated difference (tested) and is free of cancellation near :math:`\pi^*`.
+    """
+    model = _dueling(model)
+    pi = _dueling_policy(model, policy)
+    star = kl_optimal_policy(model)
+    return float(model.beta * (model.context_probs @ kl_divergence(pi, star, axis=1)))
+
+
+def unregularized_regret(model: LinearDuelingBandit, policy) -> float:
+    r"""Reward sub-optimality :math:`\mathbb E_\rho[\max_y r^*(x, y) - \mathbb E_\pi r^*]`
+    (no KL term; the secondary metric of ``vpo_glow_v2.md`` II.5)."""
+    model = _dueling(model)
+    pi = _dueling_policy(model, policy)
+    r = model.rewards
+    return float(model.context_probs @ (r.max(axis=1) - np.sum(pi * r, axis=1)))
