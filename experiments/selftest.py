@@ -86,22 +86,25 @@ EXPERIMENTS = [
         seed=20261122,
     ),
     _mc_eval_experiment(
-        "selftest_mc_eval",
-        ("Self-test (b): |mean return of K rollouts - V^pi|, random MDP S=4 A=2 H=5 "
-         f"(stage-dependent, seed {MDP_SEED}), Dirichlet policy, Bernoulli rewards"),
-        {"seed": MDP_SEED}, _HALF_DECADES, "S=4 A=2 H=5",
-        "Self-test: Monte-Carlo policy evaluation",
-        {"instance": "random_mdp(4, 2, horizon=5, stationary=False)", "mdp_seed": MDP_SEED,
-         "policy": "Dirichlet(1) rows", "reward": "bernoulli"}, seed=20261123),
+        name="selftest_mc_eval",
+        title=("Self-test (b): |mean return of K rollouts - V^pi|, random MDP S=4 A=2 H=5 "
+               f"(stage-dependent, seed {MDP_SEED}), Dirichlet policy, Bernoulli rewards"),
+        point={"seed": MDP_SEED}, full_k=_HALF_DECADES, label="S=4 A=2 H=5",
+        figure_title="Self-test: Monte-Carlo policy evaluation",
+        constants={"instance": "random_mdp(4, 2, horizon=5, stationary=False)",
+                   "mdp_seed": MDP_SEED, "policy": "Dirichlet(1) rows", "reward": "bernoulli"},
+        seed=20261123),
     _mc_eval_experiment(
-        "selftest_mc_eval_sparse",
-        ("Self-test (c): |mean return of K rollouts - V^pi| on a sparse (CSR) Garnet MDP, "
-         f"S=1e5 A=4 H=10, 4 successors per pair (seed {MDP_SEED}), uniform policy, "
-         "Bernoulli rewards"),
-        {"seed": MDP_SEED, "instance": "sparse"}, _HALF_DECADES[:-1], "sparse S=1e5 A=4 H=10",
-        "Self-test: Monte-Carlo policy evaluation on a 1e5-state CSR MDP",
-        {"instance": "random_mdp(1e5, 4, horizon=10, branching=4, sparse=True)",
-         "mdp_seed": MDP_SEED, "policy": "uniform", "reward": "bernoulli"}, seed=20261204),
+        name="selftest_mc_eval_sparse",
+        title=("Self-test (c): |mean return of K rollouts - V^pi| on a sparse (CSR) Garnet MDP, "
+               f"S=1e5 A=4 H=10, 4 successors per pair (seed {MDP_SEED}), uniform policy, "
+               "Bernoulli rewards"),
+        point={"seed": MDP_SEED, "instance": "sparse"}, full_k=_HALF_DECADES[:-1],
+        label="sparse S=1e5 A=4 H=10",
+        figure_title="Self-test: Monte-Carlo policy evaluation on a 1e5-state CSR MDP",
+        constants={"instance": "random_mdp(1e5, 4, horizon=10, branching=4, sparse=True)",
+                   "mdp_seed": MDP_SEED, "policy": "uniform", "reward": "bernoulli"},
+        seed=20261204),
 ]
 
 if __name__ == "__main__":

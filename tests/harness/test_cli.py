@@ -174,8 +174,9 @@ def test_default_discovery_finds_the_repo_experiments(monkeypatch):
 
 
 def test_selftest_passes_end_to_end(tmp_path, monkeypatch, capsys):
-    """The harness self-test (experiments/selftest.py, quick profile): both checks PASS, with the
-    replicate means agreeing with the exact expected errors (5.5 standard errors)."""
+    """The harness self-test (experiments/selftest.py, quick profile): all three checks PASS (the
+    third on a 1e5-state CSR model), with the replicate means agreeing with the exact expected
+    errors (5.5 standard errors)."""
     monkeypatch.delenv("RLTH_EXPERIMENTS_DIR", raising=False)
     monkeypatch.setenv("RLTH_RESULTS_DIR", str(tmp_path / "results"))
     cli._REGISTRY_CACHE.clear()
@@ -184,8 +185,8 @@ def test_selftest_passes_end_to_end(tmp_path, monkeypatch, capsys):
     out = capsys.readouterr().out
     assert code == 0, out
     rows = [line for line in out.splitlines() if line.startswith("selftest_")]
-    assert len(rows) == 2 and all(r.rstrip().endswith("PASS") and "ref ok" in r for r in rows)
-    assert len(list((tmp_path / "figs").glob("*.png"))) == 2
+    assert len(rows) == 3 and all(r.rstrip().endswith("PASS") and "ref ok" in r for r in rows)
+    assert len(list((tmp_path / "figs").glob("*.png"))) == 3
 
 
 def test_a_bad_check_or_figure_is_an_error_row_not_a_crash(env, capsys):

@@ -103,7 +103,7 @@ def test_installed_rlth_finds_and_checks_its_builtin_experiments(installed, tmp_
                     "--figures-dir", str(tmp_path / "figs")], cwd=work, env=env)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     rows = [line for line in checked.stdout.splitlines() if line.startswith("selftest_")]
-    assert len(rows) == 2 and all(r.rstrip().endswith("PASS") for r in rows), checked.stdout
+    assert len(rows) == 3 and all(r.rstrip().endswith("PASS") for r in rows), checked.stdout
     assert not (work / "experiments").exists()
 
 
@@ -140,6 +140,6 @@ def test_rlth_experiments_dir_may_list_several_directories(tmp_path, monkeypatch
         assert "already found in" in reg.errors["mine"]          # ... and the clash is reported
         assert cli.main(["list"]) == 1
         out = capsys.readouterr().out
-        assert f"Experiments in {a}{os.pathsep}{b} (4)" in out and "! mine.py" in out
+        assert f"Experiments in {a}{os.pathsep}{b} (6)" in out and "! mine.py" in out
     finally:
         cli._REGISTRY_CACHE.clear()
