@@ -29,6 +29,16 @@ def _sparse_flag(sparse) -> bool:
     return bool(sparse)
 
 
+def _check_size(name: str, S: int, A: int, n_succ: int, sparse: bool) -> None:
+    """Refuse at once a model this machine cannot hold: the dense ``P`` (pointing to
+    ``sparse=True``), and in every case the COO triplets the builder lists first."""
+    if not sparse:
+        check_array_bytes(name, (S, A, S), what="the dense transitions P",
+                          hint="build it as a sparse (CSR) model with sparse=True")
+    check_array_bytes(name, (S, A, n_succ, 3), what="the transition triplets (row, column, "
+                      "probability)")
+
+
 def riverswim(n_states: int = 6, *, horizon: int | None = None, gamma: float | None = None,
               small_reward: float = 0.005, large_reward: float = 1.0, sparse: bool = False):
     """RiverSwim (Strehl & Littman 2008) with the Osband-Russo-Van Roy (2013) probabilities.
@@ -46,6 +56,7 @@ def riverswim(n_states: int = 6, *, horizon: int | None = None, gamma: float | N
     small_reward = check_real("small_reward", small_reward)
     large_reward = check_real("large_reward", large_reward)
     sparse = _sparse_flag(sparse)
+    _check_size("n_states", S, 2, 3, sparse)
     check_in_range("small_reward", np.array([small_reward]), 0.0, 1.0)
     check_in_range("large_reward", np.array([large_reward]), 0.0, 1.0)
     s = np.arange(S)
@@ -76,6 +87,7 @@ def chain(n_states: int = 10, *, horizon: int | None = None, gamma: float | None
     if not 0.0 <= slip < 1.0:
         raise ValueError(f"slip: must lie in [0, 1), got {slip}")
     sparse = _sparse_flag(sparse)
+    _check_size("n_states", S, 2, 3, sparse)
     s = np.arange(S)
     # per state, in loop order: reset, right (1 - slip), stay (slip)
     rows = np.stack([2 * s, 2 * s + 1, 2 * s + 1], 1).ravel()
@@ -135,9 +147,7 @@ def gridworld(n_rows: int = 3, n_cols: int = 4, *, horizon: int | None = None,
     except TypeError:
         raise ValueError(f"walls: expected a sequence of (row, col) cells, got {walls!r}") from None
     S = nr * nc
-    if not sparse:
-        check_array_bytes("n_rows", (S, 4, S), what="the dense transitions P (n_rows * n_cols "
-                          "states)", hint="build it as a sparse (CSR) model with sparse=True")
+    _check_size("n_rows", S, 4, 4, sparse)
     blocked = np.zeros((nr, nc), dtype=bool)
     for (r, c) in walls:
         if 0 <= r < nr and 0 <= c < nc:

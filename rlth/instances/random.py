@@ -125,7 +125,9 @@ def random_mdp(n_states: int, n_actions: int, *, horizon: int | None = None,
             raise ValueError("sparse: a sparse random MDP needs branching (Garnet rows); "
                              "Dirichlet rows are dense")
         n_stages = lead[0] if lead else 1
-        Ps = [sparse_garnet_rows(S * A, S, branching, rng=rng) for _ in range(n_stages)]
+        k = check_positive_int("branching", branching)
+        check_array_bytes("n_states", (n_stages, S, A, k, 3), what="the Garnet rows")
+        Ps = [sparse_garnet_rows(S * A, S, k, rng=rng) for _ in range(n_stages)]
         R = rng.random(lead + (S, A))
         if (horizon is None) == (gamma is None):
             raise ValueError("horizon/gamma: give exactly one of horizon (finite-horizon MDP) "

@@ -13,6 +13,7 @@ import re
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -34,7 +35,8 @@ from rlth.estimators import (argmax_rows, check_counts, empirical_bernstein_widt
 from rlth.instances import (chain, gridworld, random_linear_mdp, random_markov_game, random_mdp,
                             random_transitions, riverswim, rock_paper_scissors)
 from rlth.models import (ContextualBandit, DiscountedMDP, FiniteHorizonMDP, LinearMDP,
-                         MarkovGame, MatrixGame, MultiArmedBandit, as_stochastic_policy)
+                         MarkovGame, MatrixGame, MultiArmedBandit, SparseDiscountedMDP,
+                         SparseFiniteHorizonMDP, as_stochastic_policy)
 
 HUGE = 10**7  # with a 2-D or 3-D array of this side, far above any machine's memory
 assert HUGE**2 * 8 > MAX_ARRAY_BYTES or HUGE**3 * 8 > MAX_ARRAY_BYTES
@@ -148,6 +150,11 @@ COMPLEX_CASES = [
                                                  10, rng=0)),
     ("reward_sums", lambda c: BanditDataset([1, 1], [0.5 + c, 0.5], [0.25, 0.25], 2)),
     ("sample_var", lambda c: empirical_bernstein_width([2, 3], [0.1 + c, 0.1], 0.1)),
+    ("P", lambda c: SparseFiniteHorizonMDP(sp.csr_matrix(np.eye(2) + 0j), np.zeros((2, 1)),
+                                           horizon=2)),
+    ("R", lambda c: SparseFiniteHorizonMDP(sp.csr_matrix(np.eye(2)), np.zeros((2, 1)) + c,
+                                           horizon=2)),
+    ("R", lambda c: SparseDiscountedMDP(sp.csr_matrix(np.eye(2)), np.zeros((2, 1)) + c, 0.9)),
 ]
 
 
@@ -246,6 +253,10 @@ HUGE_CASES = [
     ("n_states", lambda: chain(HUGE, horizon=3)),
     ("n_states", lambda: riverswim(HUGE, horizon=3)),
     ("n_rows", lambda: gridworld(10**4, 10**4, horizon=3)),
+    ("n_rows", lambda: gridworld(10**6, 10**6, horizon=3, sparse=True)),
+    ("n_states", lambda: chain(10**12, horizon=3, sparse=True)),
+    ("n_states", lambda: riverswim(10**12, gamma=0.9, sparse=True)),
+    ("n_states", lambda: random_mdp(10**12, 4, horizon=3, branching=4, sparse=True)),
     ("horizon", lambda: MarkovGame(np.full((2, 2, 2, 2), 0.5), np.zeros((2, 2, 2)),
                                    horizon=10**13)),
     ("horizon", lambda: LinearMDP(np.ones((2, 2, 1)), np.full((2, 1), 0.5), [0.5],
