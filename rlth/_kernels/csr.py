@@ -36,9 +36,11 @@ _FM = {"reassoc", "contract"}
 
 @njit(cache=True, fastmath=_FM)
 def _row_dot(indptr, indices, data, r, v):
+    # unsigned positions: numba then skips its negative-index wraparound test on every load,
+    # which made this gather loop 1.7x slower than scipy's C loop on cache-resident models
     acc = 0.0
-    for k in range(indptr[r], indptr[r + 1]):
-        acc += data[k] * v[indices[k]]
+    for k in range(np.uint64(indptr[r]), np.uint64(indptr[r + 1])):
+        acc += data[k] * v[np.uint64(indices[k])]
     return acc
 
 
