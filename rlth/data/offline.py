@@ -287,13 +287,13 @@ def sample_transition_dataset(mdp, behavior_distribution, n_samples, *, rng=None
     N = _check_n_samples(n_samples)
     reward = _check_reward_kind(reward, R)
     rng = as_generator(rng)
-    if P is None:
-        return _draw_transitions_csr(rng, mdp, R, mu, horizon, N, reward)
-    return _draw_transitions(rng, P, R, mu, horizon, N, reward)
+    return _draw_transitions(rng, mdp, P, R, mu, horizon, N, reward)
 
 
-def _draw_transitions(rng, P, R, mu, horizon, N, reward) -> TransitionDataset:
-    S, A = P.shape[1], P.shape[2]
+def _draw_transitions(rng, mdp, P, R, mu, horizon, N, reward):
+    """Counts, reward sums, then next-state counts; ``P is None``: a CSR model, whose next-state
+    multinomials run over each row's stored successors (a :class:`SparseTransitionDataset`)."""
+    S, A = mdp.n_states, mdp.n_actions
     Hn = 1 if horizon is None else horizon
     mu = np.broadcast_to(mu, (Hn, S * A))
     counts = rng.multinomial(N, mu).astype(np.int64).reshape(Hn, S, A)
@@ -302,10 +302,17 @@ def _draw_transitions(rng, P, R, mu, horizon, N, reward) -> TransitionDataset:
         sums = rng.binomial(counts, Rb).astype(np.float64)
     else:
         sums = counts * Rb
-    Pb = np.broadcast_to(_normalize_rows(P), (Hn, S, A, S))
-    nxt = rng.multinomial(counts, Pb).astype(np.int64)
+    if P is None:
+        n_p = (mdp.indptr.size - 1) // (S * A)
+        nxt = [_csr_next_counts(rng, mdp, h if n_p > 1 else 0, counts[h]) for h in range(Hn)]
+    else:
+        nxt = rng.multinomial(counts, np.broadcast_to(_normalize_rows(P), (Hn, S, A, S)))
+        nxt = nxt.astype(np.int64)
     if horizon is None:
-        counts, sums, nxt = counts[0], sums[0], nxt[0]
+        counts, sums = counts[0], sums[0]
+        nxt = nxt if P is None else nxt[0]
+    if P is None:
+        return SparseTransitionDataset(counts, sums, nxt, mdp.indptr, mdp.indices, N)
     return TransitionDataset(counts, sums, nxt, N)
 
 
@@ -318,20 +325,6 @@ def _csr_next_counts(rng, mdp, hp, counts_h) -> np.ndarray:
     csr_multinomial_rows(ptr, mdp.data[lo:hi], 0, np.ascontiguousarray(counts_h.reshape(-1)),
                          rng, out)
     return out
-
-
-def _draw_transitions_csr(rng, mdp, R, mu, horizon, N, reward) -> SparseTransitionDataset:
-    S, A = mdp.n_states, mdp.n_actions
-    Hn = 1 if horizon is None else horizon
-    n_p = (mdp.indptr.size - 1) // (S * A)
-    mu = np.broadcast_to(mu, (Hn, S * A))
-    counts = rng.multinomial(N, mu).astype(np.int64).reshape(Hn, S, A)
-    Rb = np.broadcast_to(R, (Hn, S, A))
-    sums = rng.binomial(counts, Rb).astype(np.float64) if reward == "bernoulli" else counts * Rb
-    nxt = [_csr_next_counts(rng, mdp, h if n_p > 1 else 0, counts[h]) for h in range(Hn)]
-    if horizon is None:
-        counts, sums = counts[0], sums[0]
-    return SparseTransitionDataset(counts, sums, nxt, mdp.indptr, mdp.indices, N)
 
 
 def sample_transition_folds(mdp, behavior_distribution, n_samples, n_folds, *, rng=None,
@@ -373,10 +366,7 @@ def sample_transition_folds(mdp, behavior_distribution, n_samples, n_folds, *, r
     reward = _check_reward_kind(reward, R)
     rng = as_generator(rng)
     m = N // n_folds
-    if P is None:
-        return [_draw_transitions_csr(rng, mdp, R, mu, horizon, m, reward)
-                for _ in range(n_folds)]
-    return [_draw_transitions(rng, P, R, mu, horizon, m, reward) for _ in range(n_folds)]
+    return [_draw_transitions(rng, mdp, P, R, mu, horizon, m, reward) for _ in range(n_folds)]
 
 
 def _trajectory_inputs(mdp, behavior_policy, n_episodes, reward):
@@ -389,14 +379,19 @@ def _trajectory_inputs(mdp, behavior_policy, n_episodes, reward):
 
 
 def _draw_trajectories(rng, mdp, pi, K, reward):
-    if is_sparse_mdp(mdp):
-        return _draw_trajectories_csr(rng, mdp, pi, K, reward)
+    """Sequential multinomials, step by step: state -> action counts, reward sums, next-state
+    counts (over each row's stored successors for a CSR model, which returns a
+    :class:`SparseTransitionDataset`), whose column sums are the next step's state counts."""
     H, S, A = mdp.horizon, mdp.n_states, mdp.n_actions
-    P = _normalize_rows(np.broadcast_to(mdp.P_stages, (H, S, A, S)))
+    sparse = is_sparse_mdp(mdp)
     R = np.broadcast_to(mdp.R_stages, (H, S, A))
     counts = np.empty((H, S, A), dtype=np.int64)
-    nxt = np.empty((H, S, A, S), dtype=np.int64)
     sums = np.empty((H, S, A), dtype=np.float64)
+    if sparse:
+        nxt = []
+    else:
+        P = _normalize_rows(np.broadcast_to(mdp.P_stages, (H, S, A, S)))
+        nxt = np.empty((H, S, A, S), dtype=np.int64)
     n_s = rng.multinomial(K, _normalize_rows(np.asarray(mdp.rho, dtype=np.float64))).astype(np.int64)
     for h in range(H):
         counts[h] = rng.multinomial(n_s, _normalize_rows(pi[h]))
@@ -404,32 +399,17 @@ def _draw_trajectories(rng, mdp, pi, K, reward):
             sums[h] = rng.binomial(counts[h], R[h])
         else:
             sums[h] = counts[h] * R[h]
-        nxt[h] = rng.multinomial(counts[h], P[h])
-        n_s = nxt[h].sum(axis=(0, 1))
+        if sparse:
+            hp = h if mdp.n_p_stages > 1 else 0
+            nxt.append(_csr_next_counts(rng, mdp, hp, counts[h]))
+            lo = mdp.indptr[hp * S * A]
+            n_s = column_counts(mdp.indices[lo:lo + nxt[-1].size], nxt[-1], S)
+        else:
+            nxt[h] = rng.multinomial(counts[h], P[h])
+            n_s = nxt[h].sum(axis=(0, 1))
+    if sparse:
+        return SparseTransitionDataset(counts, sums, nxt, mdp.indptr, mdp.indices, K)
     return TransitionDataset(counts, sums, nxt, K)
-
-
-def _draw_trajectories_csr(rng, mdp, pi, K, reward) -> SparseTransitionDataset:
-    """:func:`_draw_trajectories` for a CSR model: the same draws in the same order, the
-    next-state multinomials over each row's stored successors only."""
-    H, S, A = mdp.horizon, mdp.n_states, mdp.n_actions
-    n_p = mdp.n_p_stages
-    R = np.broadcast_to(mdp.R_stages, (H, S, A))
-    counts = np.empty((H, S, A), dtype=np.int64)
-    sums = np.empty((H, S, A), dtype=np.float64)
-    nxt = []
-    n_s = rng.multinomial(K, _normalize_rows(np.asarray(mdp.rho, dtype=np.float64))).astype(np.int64)
-    for h in range(H):
-        hp = h if n_p > 1 else 0
-        counts[h] = rng.multinomial(n_s, _normalize_rows(pi[h]))
-        if reward == "bernoulli":
-            sums[h] = rng.binomial(counts[h], R[h])
-        else:
-            sums[h] = counts[h] * R[h]
-        nxt.append(_csr_next_counts(rng, mdp, hp, counts[h]))
-        lo = mdp.indptr[hp * S * A]
-        n_s = column_counts(mdp.indices[lo:lo + nxt[-1].size], nxt[-1], S)
-    return SparseTransitionDataset(counts, sums, nxt, mdp.indptr, mdp.indices, K)
 
 
 def sample_trajectory_dataset(mdp, behavior_policy, n_episodes, *, rng=None,

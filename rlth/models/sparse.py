@@ -123,13 +123,8 @@ def _rewards(R, n_states: int, n_actions: int, ndims: tuple[int, ...]) -> np.nda
     return R
 
 
-@dataclass(frozen=True, eq=False)
 class _CSRTransitions:
-    """Shared read-only CSR storage and accessors of the sparse models."""
-
-    indptr: np.ndarray
-    indices: np.ndarray
-    data: np.ndarray
+    """Accessors shared by the sparse models (which hold ``indptr``, ``indices``, ``data``)."""
 
     @property
     def nnz(self) -> int:
@@ -146,7 +141,8 @@ class _CSRTransitions:
         """Largest number of successors of one (stage, state, action) row."""
         return int(np.diff(self.indptr).max(initial=0))
 
-    def _stage_matrix(self, hp: int, S: int, A: int) -> sp.csr_matrix:
+    def _stage_matrix(self, hp: int) -> sp.csr_matrix:
+        S, A = self.n_states, self.n_actions
         lo, hi = hp * S * A, (hp + 1) * S * A
         base = self.indptr[lo]
         return sp.csr_matrix((self.data[base:self.indptr[hi]], self.indices[base:self.indptr[hi]],
@@ -154,7 +150,7 @@ class _CSRTransitions:
 
 
 @dataclass(frozen=True, eq=False, init=False)
-class SparseFiniteHorizonMDP:
+class SparseFiniteHorizonMDP(_CSRTransitions):
     """Finite-horizon MDP with CSR transitions (module docstring for the storage).
 
     Parameters
@@ -225,10 +221,6 @@ class SparseFiniteHorizonMDP:
                           ("reward_range", reward_range)):
             object.__setattr__(self, name, val)
 
-    nnz = _CSRTransitions.nnz
-    nbytes = _CSRTransitions.nbytes
-    max_row_nnz = _CSRTransitions.max_row_nnz
-
     @property
     def is_stationary(self) -> bool:
         """Both ``P`` and ``R`` are the same at every stage."""
@@ -245,7 +237,7 @@ class SparseFiniteHorizonMDP:
         if not 0 <= h < self.horizon:
             raise ValueError(f"h: must lie in [0, {self.horizon - 1}], got {h}")
         hp = h if self.n_p_stages > 1 else 0
-        return _CSRTransitions._stage_matrix(self, hp, self.n_states, self.n_actions)
+        return self._stage_matrix(hp)
 
     def to_dense(self) -> FiniteHorizonMDP:
         """The same model as a dense :class:`FiniteHorizonMDP` (refused when it would not fit)."""
@@ -266,7 +258,7 @@ class SparseFiniteHorizonMDP:
 
 
 @dataclass(frozen=True, eq=False, init=False)
-class SparseDiscountedMDP:
+class SparseDiscountedMDP(_CSRTransitions):
     """Discounted MDP with CSR transitions ``P`` of shape ``(S*A, S)``.
 
     Parameters
@@ -311,13 +303,9 @@ class SparseDiscountedMDP:
                           ("reward_range", reward_range)):
             object.__setattr__(self, name, val)
 
-    nnz = _CSRTransitions.nnz
-    nbytes = _CSRTransitions.nbytes
-    max_row_nnz = _CSRTransitions.max_row_nnz
-
     def P_matrix(self) -> sp.csr_matrix:
         """Transitions as a ``scipy.sparse`` CSR matrix ``(S*A, S)`` (shares memory)."""
-        return _CSRTransitions._stage_matrix(self, 0, self.n_states, self.n_actions)
+        return self._stage_matrix(0)
 
     def to_dense(self) -> DiscountedMDP:
         """The same model as a dense :class:`DiscountedMDP` (refused when it would not fit)."""
