@@ -1,32 +1,46 @@
-"""Assemble README.md from docs/readme/: the head (with the results and benchmark tables) and one
-section per family.  Edit the section files, then run ``python docs/build_readme.py KEY=VALUE ...``
-(KEY fills a ``__KEY__`` placeholder of the head, e.g. measured times)."""
+"""Assemble README.md: the front page ``docs/readme/front.md`` with its tables generated from the
+theorem registry and the committed verdict CSVs (``rlth.report``).
+
+Run ``python docs/build_readme.py`` after the verdicts change (``tests/docs/test_readme.py``
+fails while README.md differs from what this script writes).  The measured times of the two
+commands are kept in ``docs/readme/measured.json``; update them with
+``python docs/build_readme.py MAIN_JOB="..." TEST_SUITE="..."``.
+"""
+from __future__ import annotations
+
+import json
 import pathlib
 import sys
 
-DOCS = pathlib.Path(__file__).parent / "readme"
-ROOT = DOCS.parent.parent
-SECTIONS = ("models", "dp", "sparse", "games", "data", "adapters", "harness", "lcb", "stepmix",
-            "nash_md", "pnlsvi", "hetpevi", "vpo", "glow")
+DOCS = pathlib.Path(__file__).resolve().parent
+ROOT = DOCS.parent
+MEASURED = DOCS / "readme" / "measured.json"
 
 
-def anchor(title: str) -> str:
-    return "".join(c for c in title.lower().replace(" ", "-") if c.isalnum() or c in "-_")
+def build() -> str:
+    from rlth import report, theory
+    from rlth.cli import discover
 
-
-def build(subs: dict[str, str]) -> str:
-    head = (DOCS / "_head.md").read_text().replace(
-        "__GLANCE_TABLE__", (DOCS / "_glance.md").read_text().strip() + "\n" + (DOCS / "_bench.md").read_text())
+    families = discover(ROOT / "experiments").families
+    theory.all_theorems()
+    verdicts = report.read_verdicts(ROOT / "paper_figures")
+    subs = dict(json.loads(MEASURED.read_text(encoding="utf-8")),
+                GLANCE=report.glance_table(verdicts, families).strip(),
+                FIDELITY=report.fidelity_summary().strip())
+    text = (DOCS / "readme" / "front.md").read_text(encoding="utf-8")
     for key, value in subs.items():
-        head = head.replace(f"__{key}__", value)
-    if "__" in head.replace("__init__", ""):
-        raise SystemExit("README head has an unfilled __PLACEHOLDER__: pass it as KEY=VALUE")
-    texts = [(DOCS / f"{name}.md").read_text().strip() for name in SECTIONS]
-    titles = [next(line[3:] for line in t.splitlines() if line.startswith("## ")) for t in texts]
-    toc = "## Contents\n\n" + "\n".join(f"- [{t}](#{anchor(t)})" for t in titles)
-    body = "\n\n".join(texts).replace("](../../paper_figures/", "](paper_figures/")
-    return f"{head.rstrip()}\n\n{toc}\n\n{body}\n"
+        text = text.replace(f"__{key}__", value)
+    if "__" in text.replace("__init__", ""):
+        raise SystemExit("README front page has an unfilled __PLACEHOLDER__: pass it as KEY=VALUE")
+    return text
 
 
 if __name__ == "__main__":
-    (ROOT / "README.md").write_text(build(dict(a.split("=", 1) for a in sys.argv[1:])))
+    if sys.argv[1:] == ["--stdout"]:          # for the test: the README as it would be written
+        sys.stdout.write(build())
+        raise SystemExit(0)
+    if len(sys.argv) > 1:
+        measured = json.loads(MEASURED.read_text(encoding="utf-8"))
+        measured.update(a.split("=", 1) for a in sys.argv[1:])
+        MEASURED.write_text(json.dumps(measured, indent=1) + "\n", encoding="utf-8")
+    (ROOT / "README.md").write_text(build(), encoding="utf-8")

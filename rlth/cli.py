@@ -453,6 +453,40 @@ def _cmd_figures(args) -> int:
     return status
 
 
+REPORTS = ("glance", "fidelity", "theorems", "gallery", "verdicts")
+
+
+def _cmd_report(args) -> int:
+    from . import report, theory
+    from .plotting import figures_dir
+    reg = discover()
+    theory.all_theorems()                   # experiment files may register theorems too
+    fig_dir = Path(args.figures_dir) if args.figures_dir else figures_dir("full")
+    if not fig_dir.is_dir():
+        raise UsageError(f"--figures-dir: {str(fig_dir)!r} is not a directory")
+    prefix = args.figure_prefix
+    if args.what == "glance":
+        text = report.glance_table(report.read_verdicts(fig_dir), reg.families)
+    elif args.what == "fidelity":
+        text = report.fidelity_summary()
+    elif args.what == "theorems":
+        text = report.theorem_catalogue(report.read_verdicts(fig_dir), reg.families, prefix)
+    elif args.what == "gallery":
+        text = report.gallery(reg.families, fig_dir, prefix)
+    else:
+        if not args.names:
+            raise UsageError("NAME: `rlth report verdicts` needs a family or experiment name")
+        text = report.verdict_table(report.read_verdicts(fig_dir), resolve(args.names, reg))
+    if args.out:
+        try:
+            Path(args.out).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"--out: cannot write {args.out!r}: {exc.strerror}") from None
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def _cmd_bench(args) -> int:
     bdir = experiments_dir() / "benchmarks"
     paths = sorted(p for p in bdir.glob("*.py") if not p.name.startswith("_"))
@@ -542,6 +576,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--figures-dir", default=None,
                    help="figure directory (default paper_figures/ for full, else "
                         "paper_figures/<profile>/)")
+    p = sub.add_parser("report", help="Markdown tables from the theorem registry and the "
+                       "committed verdict CSVs (README and docs are built from them)")
+    p.add_argument("what", choices=REPORTS, help="glance: verdict counts per family; fidelity: "
+                   "provenance tags per family; theorems: the theorem catalogue; gallery: every "
+                   "figure with the command that regenerates it; verdicts: every check of NAME")
+    p.add_argument("names", nargs="*", metavar="NAME", help="family or experiment (verdicts)")
+    p.add_argument("--figures-dir", default=None,
+                   help="where the verdict CSVs and figures are (default paper_figures/)")
+    p.add_argument("--figure-prefix", default="",
+                   help="path prepended to figure files in the Markdown (e.g. ../paper_figures/)")
+    p.add_argument("--out", default=None, help="write to this file (default stdout)")
     p = sub.add_parser("bench", help="run experiments/benchmarks/*.py")
     p.add_argument("names", nargs="*", metavar="NAME", help="benchmark module (default: all)")
     p.add_argument("--quick", action="store_true", help="smaller, faster benchmarks")
@@ -549,7 +594,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 _COMMANDS = {"list": _cmd_list, "run": _cmd_run, "check": _cmd_check, "figures": _cmd_figures,
-             "bench": _cmd_bench}
+             "report": _cmd_report, "bench": _cmd_bench}
 
 
 def main(argv=None) -> int:

@@ -66,7 +66,7 @@ parameter, else ``Theorem.delta``.
   resampled per point, the whole N(eps) curve recomputed, refit; resamples leaving a kept eps
   uncrossed are excluded) and rules 2-7 apply with x = 1/eps: at least 3 crossed eps spanning
   1.5 decades of 1/eps, else INCONCLUSIVE (the usual rule, kept: an eps grid narrower than 1.5
-  decades cannot PASS).  An explicit ``bound`` is N_bound(1/eps, **params) (params of the first
+  decades cannot PASS).  An explicit ``bound`` is ``N_bound(1/eps, **params)`` (params of the first
   point, without ``x``): ``upper`` FAIL if the lower CI end of N(eps) exceeds it at some eps,
   respected where the upper end is at or below it, else undecided (INCONCLUSIVE as for
   quantiles); the reason reports the largest ratio N(eps)/N_bound (``lower``: the smallest).

@@ -23,8 +23,8 @@ Gaussian rewards :math:`r \sim N(m, \sigma^2)`
     ``T**2 / n + sigma**2 * chi2(n - 1)`` (``chi2(0) = 0``; both are 0 when n = 0).  [D]
 Next states
     given the counts, :math:`(n(s, a, s'))_{s'} \sim \mathrm{Multinomial}(n(s, a), P(\cdot\mid s, a))`
-    independently per (s, a).  Jointly, ``next_counts`` is Multinomial(N, mu(s,a) P(s'|s,a)) over
-    the S*A*S cells, as for the full sample.
+    independently per (s, a).  Jointly, ``next_counts`` is ``Multinomial(N, mu(s,a) P(s'|s,a))`` over
+    the ``S*A*S`` cells, as for the full sample.
 
 Multinomials use numpy's ``Generator.multinomial`` (sequential conditional binomials, O(cells)).
 Reproducibility: each function consumes the generator in a fixed order (counts, then reward

@@ -49,11 +49,11 @@ class SourceData:
 
     Attributes
     ----------
-    counts : ndarray, shape (L, H, S, *cell)
+    counts : ndarray, shape (L, H, S, ``*cell``)
         Samples of source ``l`` in cell ``(h, s, c)``; ``inf`` on covered cells in the exact
         mode.
-    P_hat : ndarray, shape (L, H, S, *cell, S)
-    r_hat : ndarray, shape (L, H, S, *cell)
+    P_hat : ndarray, shape (L, H, S, ``*cell``, S)
+    r_hat : ndarray, shape (L, H, S, ``*cell``)
     mode : {"exact", "trajectories"}
     n_episodes : int or None
         ``K`` per source (trajectory mode).
@@ -126,7 +126,7 @@ def check_source_behavior(behavior, n_sources: int, horizon: int, n_states: int,
 
     Parameters
     ----------
-    behavior : array_like, shape (L, H, S, *cell) or (L, S, *cell)
+    behavior : array_like, shape (L, H, S, ``*cell``) or (L, S, ``*cell``)
         ``behavior[l, h, s]`` a distribution over the (joint) actions; the 3+len(cell)-D form
         is stationary.
 
@@ -155,7 +155,7 @@ def source_occupancy(sources: SourceModels, behavior) -> np.ndarray:
 
     Returns
     -------
-    ndarray, shape (L, H, S, *cell)
+    ndarray, shape (L, H, S, ``*cell``)
     """
     P, _, cell = _flat_sources(sources)
     L, H, S, C, _ = P.shape
@@ -175,7 +175,7 @@ def exact_source_data(sources: SourceModels, behavior) -> SourceData:
     Parameters
     ----------
     sources : SourceModels
-    behavior : array_like, shape (L, H, S, *cell) or (L, S, *cell)
+    behavior : array_like, shape (L, H, S, ``*cell``) or (L, S, ``*cell``)
         Per-source behaviour policies (over joint actions for a game).
 
     Returns
@@ -207,7 +207,7 @@ def sample_source_trajectories(sources: SourceModels, behavior, n_episodes, *, r
     ----------
     sources : SourceModels
         Realised sources (rewards must lie in [0, 1] for ``reward="bernoulli"``).
-    behavior : array_like, shape (L, H, S, *cell) or (L, S, *cell)
+    behavior : array_like, shape (L, H, S, ``*cell``) or (L, S, ``*cell``)
     n_episodes : int
         ``K >= 0`` per source.
     rng : Generator, int or SeedSequence

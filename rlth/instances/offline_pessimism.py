@@ -11,15 +11,20 @@ lowest-index tie-break is adversarial (never a free win).
 
 Instances
 ---------
-``mab_two_point``        (theory notes #1 / #2) two arms, ``mu(a*) = 1/C*``: rare optimal arm when
-                         ``C* >= 2``, frequent when ``C* in (1, 2)``.
-``cb_expert``            (#3) ``C* = 1``: S-1 contexts of mass ``1/N`` each.
-``cb_ambiguous``         (#4) ``C* in (1, 2]``: S-1 contexts logged equally on both actions plus one
-                         expert context; for ``C* > 2`` every context is a two-point instance.
-``mdp_replicas``         (#5) S_r replica states that a* keeps with probability ``p + Delta``,
-                         ``1 - gamma p = 4 (1 - gamma) / 3``, plus an absorbing 0-reward state.
-``mdp_expert``           (#6) ``C* = 1``: S-2 states of initial mass ``1/N`` each, the wrong action
-                         falls into an absorbing 0-reward state.
+``mab_two_point``
+    (theory notes #1 / #2) two arms, ``mu(a*) = 1/C*``: rare optimal arm when
+    ``C* >= 2``, frequent when ``C* in (1, 2)``.
+``cb_expert``
+    (#3) ``C* = 1``: S-1 contexts of mass ``1/N`` each.
+``cb_ambiguous``
+    (#4) ``C* in (1, 2]``: S-1 contexts logged equally on both actions plus one
+    expert context; for ``C* > 2`` every context is a two-point instance.
+``mdp_replicas``
+    (#5) S_r replica states that a* keeps with probability ``p + Delta``,
+    ``1 - gamma p = 4 (1 - gamma) / 3``, plus an absorbing 0-reward state.
+``mdp_expert``
+    (#6) ``C* = 1``: S-2 states of initial mass ``1/N`` each, the wrong action
+    falls into an absorbing 0-reward state.
 
 Gaps.  ``least_favorable_gap`` picks, for a two-action cell, the gap that maximizes LCB's
 Gaussian-approximate expected loss ``Delta * Phi((g - Delta) / sigma)`` where ``g`` is the

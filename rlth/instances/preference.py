@@ -117,7 +117,7 @@ def random_preference(n_actions: int, *, n_contexts: int = 1, mu=None, rng=None,
 
 
 def rps_tournament(n_actions: int = 3, *, p_win: float = 1.0, mu=None) -> PreferenceGame:
-    r"""Generalized rock-paper-scissors: action ``i`` beats ``i+1, ..., i+(n-1)/2`` (mod n).
+    r"""Generalized rock-paper-scissors: action ``i`` beats the next ``(n-1)/2`` actions (mod n).
 
     ``P(i > j) = p_win`` when ``i`` beats ``j``, ``1 - p_win`` when ``j`` beats ``i``.  ``n``
     must be odd; the unregularized equilibrium is uniform (the tournament is regular).
@@ -218,7 +218,7 @@ def three_rater_example(eps: float = 0.0, *, mu=None) -> PreferenceGame:
 
     Parameters
     ----------
-    eps : float, |eps| < 1/6
+    eps : float, ``abs(eps) < 1/6``
     mu : array_like, optional (uniform when omitted)
     """
     eps = float(eps)

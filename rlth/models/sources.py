@@ -15,12 +15,12 @@ section 2.2-2.3, tagged [R] (model shape) and [D] (the concrete law):
   ``P_l = P``;
 * rewards, mean-preserving and inside the target's declared range ``[lo, hi]`` [D]:
 
-  ``"rademacher"``  ``r_l = r + u eps`` with ``eps = +-1`` equiprobable; needs
-                     ``r in [lo + u, hi - u]`` (so no clipping bias);
-  ``"bernoulli"``   ``r_l in {lo, hi}`` with ``Pr(r_l = hi) = (r - lo)/(hi - lo)`` (the largest
-                     variance a mean-preserving law in ``[lo, hi]`` can have; its support does
-                     not reveal ``r``, which the two-arm lower-bound family needs);
-  ``"none"``        ``r_l = r``.
+  - ``"rademacher"``: ``r_l = r + u eps`` with ``eps = +-1`` equiprobable; needs
+    ``r in [lo + u, hi - u]`` (so no clipping bias);
+  - ``"bernoulli"``: ``r_l in {lo, hi}`` with ``Pr(r_l = hi) = (r - lo)/(hi - lo)`` (the largest
+    variance a mean-preserving law in ``[lo, hi]`` can have; its support does not reveal ``r``,
+    which the two-arm lower-bound family needs);
+  - ``"none"``: ``r_l = r``.
 
   (Under ``"rademacher"`` two distinct values of ``r_l`` reveal ``r``: the reward part of the
   source floor is then not information-theoretic; the Dirichlet transition part is.)
@@ -236,8 +236,8 @@ class SourceModels:
 
     Attributes
     ----------
-    P : ndarray, shape (L, H, S, *cell, S)
-    R : ndarray, shape (L, H, S, *cell)
+    P : ndarray, shape (L, H, S, ``*cell``, S)
+    R : ndarray, shape (L, H, S, ``*cell``)
     law : PerturbedSourceLaw
     """
 

@@ -43,9 +43,9 @@ only at :math:`\pi^*_\tau`; the duality gap of :math:`(\pi, \pi')` is :math:`e(\
 
 References
 ----------
-R. Munos et al., "Nash Learning from Human Feedback", arXiv:2312.00886, eq. (2), Prop. 1.
-S. Sokota et al., "A Unified Approach to Reinforcement Learning, Quantal Response Equilibria,
-and Two-Player Zero-Sum Games" (MMD), ICLR 2023, arXiv:2206.05825.
+- R. Munos et al., "Nash Learning from Human Feedback", arXiv:2312.00886, eq. (2), Prop. 1.
+- S. Sokota et al., "A Unified Approach to Reinforcement Learning, Quantal Response Equilibria,
+  and Two-Player Zero-Sum Games" (MMD), ICLR 2023, arXiv:2206.05825.
 """
 from __future__ import annotations
 

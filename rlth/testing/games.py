@@ -269,6 +269,8 @@ def assert_equilibrium(game, pi_max, pi_min=None, atol: float = 1e-8) -> float:
     atol : float
         Allowed duality gap / exploitability, and tolerance of the value checks.
 
+    Notes
+    -----
     When a value ``V`` is given, it is checked against Shapley's equation ``V[h, s] =
     val(R_h + P_h V[h+1])[s]`` (and ``V[H] = 0``; for a matrix game ``V = val(A)``), each
     stage value bracketed by an equilibrium of the stage game solved by

@@ -386,6 +386,8 @@ def assert_bellman_optimal(mdp, solution, atol: float = 1e-8) -> None:
     atol : float
         Tolerance of every check (max-norm).
 
+    Notes
+    -----
     Checks ``V`` against the Bellman optimality equation ``V = max_a (R + P V)`` (and
     ``V[H] = 0``), ``Q`` (when given) against the backup ``R + P V`` of ``V``, and that ``pi``
     (when given) is greedy: its action's backed-up Q-value is within ``atol`` of the maximum.
@@ -470,7 +472,10 @@ def assert_policy_value(mdp, pi, V, atol: float = 1e-8) -> None:
         with ``None`` for missing entries, or a dict with keys among ``"V"``, ``"Q"``, ``"pi"``.
         A ``pi`` inside it is ignored when the ``pi`` argument is given.
     atol : float
+        Tolerance of every check (max-norm).
 
+    Notes
+    -----
     Checks ``V = sum_a pi(a|s) (R + P V)(s, a)`` (and ``V[H] = 0``) and, when ``Q`` is given,
     ``Q = R + P V``.  Given only ``Q``, ``V = sum_a pi(a|s) Q(s, a)`` is computed from it exactly
     (so ``Q`` must satisfy ``Q = R + P (pi Q)``).

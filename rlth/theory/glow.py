@@ -32,7 +32,7 @@ __all__ = ["log_term", "log_w_multiset", "tuned_gamma", "explicit_regret_bound",
 PAPER = "Amortila, Foster, Jiang, Sekhari, Xie (2024)"
 ARXIV = "2401.09681"
 MABO_A = 40.0     #: a_gamma = 40 / gamma (end of the proof of Thm F.1) [V]
-MABO_B = 56.0     #: b_gamma = 56 H^2 gamma log(24 |F||W| H^2 / delta) [V]
+MABO_B = 56.0     #: ``b_gamma = 56 H^2 gamma log(24 #F #W H^2 / delta)`` [V]
 ZETA_HALF = -1.4603545088095868   # zeta(1/2)
 
 

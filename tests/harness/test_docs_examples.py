@@ -1,5 +1,7 @@
-"""Every runnable example a user reads: the README's ``python`` code blocks and the docstring
-examples of every rlth module (``>>>``).  Both drift silently unless the suite runs them."""
+"""Every runnable example a user reads: the ``python`` code blocks of the README and of every
+documentation page (``docs/**/*.md``; the tutorials are run by ``tests/docs/test_tutorials.py``)
+and the docstring examples of every rlth module (``>>>``).  They drift silently unless the suite
+runs them."""
 import doctest
 import importlib
 import pkgutil
@@ -10,18 +12,24 @@ import pytest
 
 import rlth
 
-README = Path(__file__).resolve().parents[2] / "README.md"
-BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+ROOT = Path(__file__).resolve().parents[2]
+PAGES = [ROOT / "README.md"] + sorted(
+    p for p in (ROOT / "docs").rglob("*.md")
+    if not {"tutorials", "_build", "_generated", "readme", "jupyter_execute"} & set(p.parts))
+BLOCKS = [(f"{page.relative_to(ROOT)} python block {i}", code) for page in PAGES
+          for i, code in enumerate(re.findall(r"```python\n(.*?)```",
+                                              page.read_text(encoding="utf-8"), re.S))]
 MODULES = sorted(m.name for m in pkgutil.walk_packages(rlth.__path__, "rlth."))
 
 
-def test_readme_has_python_examples():
-    assert len(BLOCKS) >= 5
+def test_pages_have_python_examples():
+    assert any(name.startswith("README.md") for name, _ in BLOCKS)
+    assert len(BLOCKS) >= 15
 
 
-@pytest.mark.parametrize("index", range(len(BLOCKS)))
-def test_readme_block_runs(index):
-    exec(compile(BLOCKS[index], f"README.md python block {index}", "exec"), {})
+@pytest.mark.parametrize("name, code", BLOCKS, ids=[name for name, _ in BLOCKS])
+def test_page_block_runs(name, code):
+    exec(compile(code, name, "exec"), {})
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -6,10 +6,9 @@ dot) the family that owns it must ship:
 * the theory module ``rlth/theory/<family>.py`` registering each of the prefix's theorems;
 * the experiment file ``experiments/<family>.py``, with a ``quick`` profile for every experiment,
   whose checks cover every theorem of the prefix (so at least one check per prefix);
-* a docs page, for now the README section source ``docs/readme/<page>.md``, listed in
-  ``SECTIONS`` of ``docs/build_readme.py``;
-* a row of the README fidelity table (the ``## Fidelity`` section of ``docs/readme/_head.md``)
-  naming the arXiv id of the family's paper (the ``arxiv`` of the theorems whose prefix is the
+* a docs page ``docs/families/<page>.md`` (or a how-to page ``docs/howto/<page>.md``), listed
+  in the toctree of its section's ``index.md`` so the documentation site shows it;
+* a row of the fidelity table (the page ``docs/explanation/fidelity.md``) naming the arXiv id of the family's paper (the ``arxiv`` of the theorems whose prefix is the
   family's own name).
 
 A failure names the prefix, the family and the missing piece.  The checker is tested at the
@@ -37,9 +36,9 @@ PREFIX_FAMILY = {
     "episodic": "stepmix",  # episodic minimax lower bounds, checked in StepMix's experiments
 }
 
-#: Family -> docs page stem under docs/readme/ where it is not ``<family>``.
+#: Family -> docs page stem (docs/families/ or docs/howto/) where it is not ``<family>``.
 DOCS_PAGE = {
-    "selftest": "harness",  # the harness self-test is documented in the harness section
+    "selftest": "harness",  # the harness self-test is documented on the harness how-to page
 }
 
 #: Families without a fidelity-table row, and why.
@@ -65,8 +64,8 @@ class Evidence:
     checks: dict[str, set[str]]                    # experiments/<stem>.py -> theorem ids checked
     no_quick: dict[str, list[str]]                 # experiments/<stem>.py -> no 'quick' profile
     experiment_errors: dict[str, str]              # experiments/<stem>.py -> load error
-    docs_pages: set[str]                           # stems of docs/readme/*.md
-    readme_sections: set[str]                      # SECTIONS of docs/build_readme.py
+    docs_pages: set[str]                           # stems of docs/families/, docs/howto/
+    site_pages: set[str]                           # stems in those sections' toctrees
     fidelity_table: str                            # the rows of the README fidelity table
 
 
@@ -108,10 +107,10 @@ def contract_problems(ev: Evidence) -> list[str]:
         # docs page
         page = DOCS_PAGE.get(fam, fam)
         if page not in ev.docs_pages:
-            out.append(f"{who}: no docs page docs/readme/{page}.md")
-        elif page not in ev.readme_sections:
-            out.append(f"{who}: docs/readme/{page}.md is not in SECTIONS of docs/build_readme.py "
-                       f"(so it is not in the README)")
+            out.append(f"{who}: no docs page docs/families/{page}.md")
+        elif page not in ev.site_pages:
+            out.append(f"{who}: docs page {page}.md is not in the toctree of docs/families/index.md "
+                       f"(or docs/howto/index.md), so the site does not show it")
         # fidelity row
         if fam not in NO_FIDELITY_ROW:
             papers = sorted({ev.theorems[t] for t in ev.theorems if prefix_of(t) == fam} - {""})
@@ -121,8 +120,8 @@ def contract_problems(ev: Evidence) -> list[str]:
                            f"in NO_FIDELITY_ROW with a reason")
             for arxiv in papers:
                 if arxiv not in ev.fidelity_table:
-                    out.append(f"{who}: the README fidelity table (docs/readme/_head.md, "
-                               f"'## Fidelity') has no row naming arXiv {arxiv}")
+                    out.append(f"{who}: the fidelity table (docs/explanation/fidelity.md) has no "
+                               f"row naming arXiv {arxiv}")
     # checks naming theorems nobody registered
     for stem, checked in sorted(ev.checks.items()):
         unknown = sorted(checked - set(ev.theorems))
@@ -142,21 +141,21 @@ def _registered_ids(path: Path) -> set[str]:
             and isinstance(n.value, str)}
 
 
-def fidelity_table(head: str) -> str:
-    """The table rows of the ``## Fidelity`` section of the README head."""
-    m = re.search(r"^## Fidelity\s*$(.*?)(?=^## |\Z)", head, flags=re.M | re.S)
+def fidelity_table(page: str) -> str:
+    """The table rows of the ``# Fidelity`` section (up to the next ``##``) of the fidelity page."""
+    m = re.search(r"^# Fidelity\s*$(.*?)(?=^## |\Z)", page, flags=re.M | re.S)
     if not m:
         return ""
     return "\n".join(line for line in m.group(1).splitlines() if line.startswith("|"))
 
 
-def readme_sections(build_script: Path) -> set[str]:
-    tree = ast.parse(build_script.read_text(encoding="utf-8"))
-    for node in tree.body:
-        if (isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "SECTIONS"
-                                                  for t in node.targets)):
-            return set(ast.literal_eval(node.value))
-    return set()
+def toctree_pages(index: Path) -> set[str]:
+    """Stems listed in the ``{toctree}`` blocks of a MyST ``index.md``."""
+    pages = set()
+    for block in re.findall(r"```\{toctree\}\n(.*?)```", index.read_text(encoding="utf-8"), re.S):
+        pages |= {line.strip() for line in block.splitlines()
+                  if line.strip() and not line.startswith(":")}
+    return pages
 
 
 def _package_theorems() -> dict:
@@ -195,9 +194,11 @@ def gather() -> Evidence:
     return Evidence(
         theorems=theorems, theory_ids=theory_ids, checks=checks, no_quick=no_quick,
         experiment_errors=dict(registry.errors),
-        docs_pages={p.stem for p in (docs / "readme").glob("*.md")},
-        readme_sections=readme_sections(docs / "build_readme.py"),
-        fidelity_table=fidelity_table((docs / "readme" / "_head.md").read_text(encoding="utf-8")),
+        docs_pages={p.stem for d in ("families", "howto") for p in (docs / d).glob("*.md")},
+        site_pages=toctree_pages(docs / "families" / "index.md")
+        | toctree_pages(docs / "howto" / "index.md"),
+        fidelity_table=fidelity_table(
+            (docs / "explanation" / "fidelity.md").read_text(encoding="utf-8")),
     )
 
 
@@ -217,7 +218,7 @@ def test_the_maps_name_real_families(evidence):
     assert set(PREFIX_FAMILY) <= prefixes, "PREFIX_FAMILY names a prefix no theorem has"
     families = {family_of(p) for p in prefixes}
     assert set(DOCS_PAGE) <= families and set(NO_FIDELITY_ROW) <= families
-    assert evidence.fidelity_table, "README fidelity table not found in docs/readme/_head.md"
+    assert evidence.fidelity_table, "fidelity table not found in docs/explanation/fidelity.md"
 
 
 def test_contract_page_lists_the_prefix_map():
@@ -239,7 +240,7 @@ def _complete(**changes) -> Evidence:
         checks={"lcb": {"lcb.mab.upper", "lcb.cb.upper"},
                 "stepmix": {"ucbvi.bf.regret", "stepmix.regret"}},
         no_quick={}, experiment_errors={},
-        docs_pages={"lcb", "stepmix", "_head"}, readme_sections={"lcb", "stepmix"},
+        docs_pages={"lcb", "stepmix", "_head"}, site_pages={"lcb", "stepmix"},
         fidelity_table=("| LCB | R. 2021 (arXiv 2103.12021) |\n"
                         "| StepMix | L. 2023 (arXiv 2306.06265) |"),
     )
@@ -260,13 +261,13 @@ def test_checker_reports_every_missing_piece_of_a_fake_prefix():
     assert problems == ghost and len(ghost) == 4, problems
     assert "rlth/theory/ghost.py" in ghost[0]
     assert "experiments/ghost.py" in ghost[1]
-    assert "docs/readme/ghost.md" in ghost[2]
+    assert "docs/families/ghost.md" in ghost[2]
     assert "fidelity table" in ghost[3] and "9999.00001" in ghost[3]
 
 
 def test_checker_reports_partial_families():
     ev = _complete(checks={"lcb": {"lcb.mab.upper"}, "stepmix": {"stepmix.regret", "nope.x"}},
-                   no_quick={"lcb": ["lcb_s1"]}, readme_sections={"lcb"},
+                   no_quick={"lcb": ["lcb_s1"]}, site_pages={"lcb"},
                    theory_ids={"lcb": {"lcb.mab.upper", "lcb.cb.upper"},
                                "stepmix": {"stepmix.regret"}},
                    experiment_errors={"broken": "SyntaxError: x"})
@@ -277,12 +278,12 @@ def test_checker_reports_partial_families():
     assert "prefix 'ucbvi' (family 'stepmix'): theorems not registered by rlth/theory/stepmix.py" \
         in problems
     assert "registers no check of a ucbvi.* theorem" in problems
-    assert "stepmix.md is not in SECTIONS" in problems
+    assert "stepmix.md is not in the toctree" in problems
     assert "checks unregistered theorems: nope.x" in problems
 
 
 def test_fidelity_table_is_read_from_its_section_only():
-    head = ("# t\n\n## Results\n\n| a | arXiv 1111.11111 |\n\n## Fidelity\n\ntext\n\n"
+    page = ("# Notes\n\n| a | arXiv 1111.11111 |\n\n# Fidelity\n\ntext\n\n"
             "| algorithm | paper |\n|---|---|\n| X | arXiv 2222.22222 |\n\n## Next\n| arXiv 3 |\n")
-    table = fidelity_table(head)
+    table = fidelity_table(page)
     assert "2222.22222" in table and "1111.11111" not in table and "arXiv 3" not in table

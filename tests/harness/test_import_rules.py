@@ -40,6 +40,8 @@ ALLOWED: dict[str, set[str]] = {
     "_validation": set(),
     "experiment": set(),
     "store": set(),
+    # textbook numpy oracles (issue 16): import nothing of rlth, so they stay independent checks
+    "reference": set(),
     "rlth": set(LAYER1),                       # the top-level package re-exports layer 1
     "_kernels": set(LAYER1),
     "models": set(LAYER1),
@@ -56,17 +58,20 @@ ALLOWED: dict[str, set[str]] = {
     "sweep": LAYER1 | {"experiment", "store"},
     "rates": LAYER1 | {"experiment", "store", "theory", "sweep"},
     "plotting": LAYER1 | {"rlth", "experiment", "store", "theory", "sweep", "rates"},
-    "cli": LAYER1 | {"rlth", "experiment", "store", "theory", "sweep", "rates", "plotting"},
+    # Markdown reports from the registry and the verdict CSVs (issue 16)
+    "report": LAYER1 | {"theory"},
+    "cli": LAYER1 | {"rlth", "experiment", "store", "theory", "sweep", "rates", "plotting",
+                     "report"},
 }
 
 #: Height of each room: an allowed edge goes from a higher rank to a strictly lower one.
 RANK: dict[str, int] = {
     "_rng": 0, "_validation": 0,
-    "experiment": 1, "store": 1, "rlth": 1, "_kernels": 1,
+    "experiment": 1, "store": 1, "reference": 1, "rlth": 1, "_kernels": 1,
     "models": 2,
     "instances": 3, "solvers": 3, "data": 3, "estimators": 3,
     "theory": 4, "testing": 4, "algorithms": 4, "adapters": 4,
-    "sweep": 5, "rates": 6, "plotting": 7, "cli": 8,
+    "sweep": 5, "rates": 6, "plotting": 7, "report": 7, "cli": 8,
 }
 
 

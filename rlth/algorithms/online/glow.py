@@ -109,7 +109,7 @@ __all__ = ["ClassQuantities", "class_quantities", "coverability", "coverability_
 
 PAPER_ALPHA = 8.0          #: alpha_t = 8 / gamma_t  [V] Algorithm 1 line 1
 PAPER_BETA = 36.0          #: beta_t = 36 gamma_t L / (K (t-1))  [V]
-PAPER_LOG_FACTOR = 6.0     #: L = log(6 |F| |W| T H / delta)  [V]
+PAPER_LOG_FACTOR = 6.0     #: ``L = log(6 #F #W T H / delta)``  [V]
 GOLF_BETA = 32.0           #: GOLF's unspecified absolute constant: rlth's choice [R]/[D]
 
 
@@ -269,7 +269,7 @@ def log_weight_class_size(n_models: int, n_policies: int, n_rounds: int, horizon
 
 
 def glow_log_term(n_f: int, log_w: float, n_rounds: int, horizon: int, delta: float) -> float:
-    """``L = log(6 |F| |W| T H / delta)`` of ``beta_t`` [V]."""
+    """````L = log(6 #F #W T H / delta)```` of ``beta_t`` [V]."""
     return (math.log(PAPER_LOG_FACTOR) + math.log(n_f) + log_w + math.log(n_rounds)
             + math.log(horizon) - math.log(delta))
 

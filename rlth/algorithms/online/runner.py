@@ -44,7 +44,7 @@ from . import _kernels as _k
 __all__ = ["Proposal", "OnlineAgent", "OnlineResult", "run_online", "exact_value",
            "optimal_value", "summarize_violations", "VIOLATION_TOL"]
 
-#: absolute tolerance (times max(1, |threshold|)) below the threshold that counts as a
+#: absolute tolerance (times ``max(1, abs(threshold))``) below the threshold that counts as a
 #: violation; absorbs floating-point round-off of exact evaluation (a policy equal to the
 #: baseline has slack alpha V_b >= 0 up to ~1e-15).
 VIOLATION_TOL = 1e-9

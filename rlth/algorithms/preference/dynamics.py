@@ -4,30 +4,32 @@ All act per context on the logits :math:`l = \log\pi` (exact feedback
 :math:`g = \mathcal P(\cdot\succ q) = P_x q` for an opponent :math:`q`; ``feedback="sampled"``
 replaces it by the mean over ``n_samples`` draws :math:`y'\sim q`, as for Nash-MD):
 
-=====================  ======================================================================
-:func:`omd`            :math:`l_{t+1} = (1-\eta\tau) l_t + \eta\tau\log\mu + \eta P\pi_t`:
-                       KL centre the geometric mixture, opponent :math:`\pi_t` (Munos et al.
-                       2023, eqs. 7-8, "OMD" [V]; the same update as INPO, Zhang et al. 2025
-                       [R], and MTPO [R])
-:func:`mmd`            :math:`l_{t+1} = (l_t + \eta\tau\log\mu + \eta P\pi_t)/(1+\eta\tau)`
-                       (magnetic mirror descent, Sokota et al. 2023 [R]; linear rate for
-                       :math:`\eta \le \tau`)
-:func:`extragradient`  OMD half step to :math:`\pi_{t+1/2}`, then the OMD step from
-                       :math:`\pi_t` against :math:`\pi_{t+1/2}` (EGPO, Zhou, Fazel, Du 2025,
-                       in policy space [C]: its public code; constants of its Table 1 [R])
-:func:`mwu_self_play`  :math:`\tau = 0`: :math:`l_{t+1} = l_t + \eta P\pi_t` (multiplicative
-                       weights self-play; last iterate and average iterate)
+:func:`omd`
+    :math:`l_{t+1} = (1-\eta\tau) l_t + \eta\tau\log\mu + \eta P\pi_t`:
+    KL centre the geometric mixture, opponent :math:`\pi_t` (Munos et al.
+    2023, eqs. 7-8, "OMD" [V]; the same update as INPO, Zhang et al. 2025
+    [R], and MTPO [R])
+:func:`mmd`
+    :math:`l_{t+1} = (l_t + \eta\tau\log\mu + \eta P\pi_t)/(1+\eta\tau)`
+    (magnetic mirror descent, Sokota et al. 2023 [R]; linear rate for
+    :math:`\eta \le \tau`)
+:func:`extragradient`
+    OMD half step to :math:`\pi_{t+1/2}`, then the OMD step from
+    :math:`\pi_t` against :math:`\pi_{t+1/2}` (EGPO, Zhou, Fazel, Du 2025,
+    in policy space [C]: its public code; constants of its Table 1 [R])
+:func:`mwu_self_play`
+    :math:`\tau = 0`: :math:`l_{t+1} = l_t + \eta P\pi_t` (multiplicative
+    weights self-play; last iterate and average iterate)
 :func:`soft_best_response_iteration`
-                       :math:`\pi_{t+1} = \mathrm{BR}_\tau(\pi_t)\propto\mu e^{P\pi_t/\tau}`
-                       (converges on RPS with uniform :math:`\mu` iff :math:`\tau>\sqrt3/6`
-                       [D]: the Jacobian at the equilibrium has eigenvalues
-                       :math:`\pm i\sqrt3/(6\tau)`)
+    :math:`\pi_{t+1} = \mathrm{BR}_\tau(\pi_t)\propto\mu e^{P\pi_t/\tau}`
+    (converges on RPS with uniform :math:`\mu` iff :math:`\tau>\sqrt3/6`
+    [D]: the Jacobian at the equilibrium has eigenvalues
+    :math:`\pm i\sqrt3/(6\tau)`)
 :func:`fictitious_play`
-                       :math:`\bar\pi_{t+1} = \bar\pi_t + (b_t - \bar\pi_t)/(t+2)`, :math:`b_t`
-                       the best response to :math:`\bar\pi_t` (``tau=0``: a pure best response,
-                       lowest index on ties; ``tau>0``: the soft best response, i.e. smooth
-                       fictitious play) [D: textbook]
-=====================  ======================================================================
+    :math:`\bar\pi_{t+1} = \bar\pi_t + (b_t - \bar\pi_t)/(t+2)`, :math:`b_t`
+    the best response to :math:`\bar\pi_t` (``tau=0``: a pure best response,
+    lowest index on ties; ``tau>0``: the soft best response, i.e. smooth
+    fictitious play) [D: textbook]
 
 The numbers :math:`\eta, \tau` are the paper's symbols (TRL: ``beta`` ~ :math:`\tau`; INPO's
 implementation uses ``eta`` for :math:`1/\eta`).  None of these is covered by Theorem 1 of
@@ -35,12 +37,12 @@ Munos et al.; their behaviour is measured in ``experiments/nash_md.py``.
 
 References
 ----------
-R. Munos et al., "Nash Learning from Human Feedback", arXiv:2312.00886, eqs. (7)-(8).
-S. Sokota et al., "A Unified Approach to Reinforcement Learning, Quantal Response Equilibria,
-and Two-Player Zero-Sum Games", arXiv:2206.05825.
-R. Zhou, M. Fazel, S. S. Du, "Extragradient Preference Optimization (EGPO)", arXiv:2503.08942.
-Y. Zhang et al., "Iterative Nash Policy Optimization (INPO)", ICLR 2025, arXiv:2407.00617.
-G. W. Brown, "Iterative solution of games by fictitious play", 1951.
+- R. Munos et al., "Nash Learning from Human Feedback", arXiv:2312.00886, eqs. (7)-(8).
+- S. Sokota et al., "A Unified Approach to Reinforcement Learning, Quantal Response Equilibria,
+  and Two-Player Zero-Sum Games", arXiv:2206.05825.
+- R. Zhou, M. Fazel, S. S. Du, "Extragradient Preference Optimization (EGPO)", arXiv:2503.08942.
+- Y. Zhang et al., "Iterative Nash Policy Optimization (INPO)", ICLR 2025, arXiv:2407.00617.
+- G. W. Brown, "Iterative solution of games by fictitious play", 1951.
 """
 from __future__ import annotations
 

@@ -142,7 +142,7 @@ class PreferenceDynamicsResult:
 # ---------------------------------------------------------------------------- schedules
 
 def theorem_step_sizes(tau: float, n_iter: int, offset: int = 0) -> np.ndarray:
-    r""":math:`\eta_t = 2/(\tau(t + 2 + t_0))`, ``t = 0 .. n_iter-1`` (Theorem 1 [V] for
+    r""":math:`\eta_t = 2/(\tau(t + 2 + t_0))`, for ``t`` from 0 to ``n_iter - 1`` (Theorem 1 [V] for
     :math:`t_0 = 0`; an offset :math:`t_0 > 0` is *not* covered by the theorem)."""
     tau = check_positive_float("tau", tau)
     n = check_nonnegative_int("n_iter", n_iter)
