@@ -121,6 +121,10 @@ def verdict_table(verdicts: list[dict], experiments) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _label(theorem_id: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", theorem_id.lower()).strip("-")
+
+
 def _figures_of(theorem_id: str, families: dict) -> list[tuple[str, str]]:
     return [(f"{e.name}_{f.name}", f.title or e.title) for exps in families.values()
             for e in exps for f in e.figures if f.theorem == theorem_id]
@@ -130,7 +134,8 @@ def theorem_catalogue(verdicts: list[dict], families: dict, figure_prefix: str =
                       theorems: dict[str, Theorem] | None = None) -> str:
     """Every registered theorem: paper and number, statement, provenance, predicted exponent,
     its latest verdicts and the figures that show it.  ``figure_prefix`` is prepended to the
-    figure paths (e.g. ``"../../paper_figures/"``)."""
+    figure paths (e.g. ``"../../paper_figures/"``).  Statements are ``{prf:theorem}`` blocks
+    (sphinx-proof) labelled ``thm-<id with dashes>``."""
     theorems = all_theorems() if theorems is None else theorems
     by_family: dict[str, list[Theorem]] = {}
     for th in theorems.values():
@@ -144,9 +149,10 @@ def theorem_catalogue(verdicts: list[dict], families: dict, figure_prefix: str =
             latest = ", ".join(f"{c[v]} {v}" for v in VERDICTS if c.get(v)) or "not checked"
             exp = "none (level or exact check)" if th.exponent is None else f"{th.exponent:+g}"
             out.append(f"### `{th.id}`\n")
-            out.append(f"{th.paper}, [arXiv {th.arxiv}](https://arxiv.org/abs/{th.arxiv}), "
-                       f"{th.number}. Provenance **{th.provenance}**.\n")
-            out.append(f"> {th.statement}\n")
+            out.append(f":::{{prf:theorem}} {_cell(th.number)}\n:label: thm-{_label(th.id)}\n\n"
+                       f"{th.statement}\n:::\n")
+            link = f", [arXiv {th.arxiv}](https://arxiv.org/abs/{th.arxiv})" if th.arxiv else ""
+            out.append(f"{th.paper}{link}. Provenance **{th.provenance}**.\n")
             out.append(f"- quantity: {th.quantity}\n- sweep variable `{th.sweep_variable}`; "
                        f"kind `{th.kind}`, statistic `{th.statistic}`; predicted exponent {exp}"
                        f" (tolerance {th.tolerance:g})"
