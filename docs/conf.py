@@ -6,6 +6,7 @@ site never shows a hand-typed verdict.  Tutorials are MyST notebooks executed at
 """
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -30,6 +31,7 @@ extensions = [
     "sphinx.ext.viewcode",
     "sphinx_proof",
     "sphinx_exercise",
+    "sphinx_togglebutton",      # folds the exercise solutions (class: dropdown)
     "sphinxcontrib.bibtex",
 ]
 
@@ -71,6 +73,13 @@ html_theme_options = {
     "github_url": "https://github.com/rlth/rlth",
 }
 html_static_path = ["_static"]
+
+# Maths is typeset by MathJax 3, loaded from its CDN.  Offline, point RLTH_DOCS_MATHJAX at a local
+# MathJax 3 ``es5`` directory (e.g. ``npm install mathjax@3`` -> node_modules/mathjax/es5): it is
+# copied into the site and used instead.
+if os.environ.get("RLTH_DOCS_MATHJAX"):
+    html_static_path.append(os.environ["RLTH_DOCS_MATHJAX"])
+    mathjax_path = "tex-mml-chtml.js"
 
 
 def generate_pages() -> None:
