@@ -6,7 +6,8 @@ Each :class:`rlth.experiment.Figure` of an experiment becomes
 plotted number (long format: ``curve, kind, group, x, mean, ci_low, ci_high, n, sd``).  The
 default ``out_dir`` is ``paper_figures/`` for the ``full`` profile and ``paper_figures/<profile>/``
 otherwise (so a README quick run never overwrites the committed figures); the environment
-variable ``RLTH_FIGURES_DIR`` replaces ``paper_figures``.  Matplotlib runs on the Agg backend.
+variable ``RLTH_FIGURES_DIR`` replaces ``paper_figures``.  Figures are drawn on matplotlib's Agg
+canvas without pyplot, so the caller's backend (e.g. a notebook's inline plots) is left alone.
 
 The band is the normal-theory 95% CI of the mean, ``mean +- t_{0.975, n-1} sd / sqrt(n)``; the
 legend's slope is :func:`rlth.rates.fit_slope` (bootstrap CI) over the positive means inside
@@ -226,9 +227,10 @@ def _caption(experiment, profile: str, statistic: str = "mean") -> str:
 
 def plot_figure(experiment, figure, records, *, profile: str, out_dir=None) -> tuple[Path, Path]:
     """Draw one figure; returns ``(png_path, csv_path)``."""
+    # a bare Figure (no pyplot): it draws on the Agg canvas whatever backend the caller uses, so
+    # a notebook's inline plots keep working after the harness draws its figures
     import matplotlib
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure as MplFigure
 
     out = Path(out_dir) if out_dir is not None else figures_dir(profile)
     out.mkdir(parents=True, exist_ok=True)
@@ -239,8 +241,9 @@ def plot_figure(experiment, figure, records, *, profile: str, out_dir=None) -> t
                          f"{experiment.name!r} (x={figure.x!r}, where={dict(figure.where)})")
     sc = figure.statistic == "sample_complexity"
     logx, logy = (True, True) if sc else (figure.logx, figure.logy)
-    fig, ax = plt.subplots(figsize=(7.0, 5.2))
-    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    fig = MplFigure(figsize=(7.0, 5.2))
+    ax = fig.subplots()
+    colors = matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]
     ci = 0
     for c in curves:
         x = c["x"]
@@ -287,7 +290,6 @@ def plot_figure(experiment, figure, records, *, profile: str, out_dir=None) -> t
     fig.tight_layout(rect=(0, 0.012 + 0.02 * n_lines, 1, 1))
     png = out / f"{experiment.name}_{figure.name}.png"
     fig.savefig(png, dpi=130)
-    plt.close(fig)
 
     csv_path = png.with_suffix(".csv")
     first = {"mean": ["x", "mean", "ci_low", "ci_high", "n", "sd"],

@@ -101,3 +101,20 @@ def test_x_transform_and_linear_axes(tmp_path):
     lin = Figure("lin", "gamma", {"y": "y"}, logx=False, logy=False, fit=False)
     png, _ = plot_figure(EXP, lin, recs, profile="full", out_dir=tmp_path)
     assert png.exists()
+
+
+def test_drawing_leaves_the_callers_backend_and_figures_alone(tmp_path):
+    """A notebook user's backend (here 'svg', standing for an inline one) and open pyplot
+    figures survive the harness's plots (it used to force Agg)."""
+    import matplotlib
+    import matplotlib.pyplot as plt
+    before = matplotlib.get_backend()
+    plt.switch_backend("svg")
+    mine = plt.figure()
+    try:
+        plot_figure(EXP, EXP.figures[1], records(), profile="quick", out_dir=tmp_path)
+        assert matplotlib.get_backend() == "svg"
+        assert plt.get_fignums() == [mine.number]
+    finally:
+        plt.close(mine)
+        plt.switch_backend(before)
