@@ -278,6 +278,11 @@ def _check_dirs(args, *, store_write: bool, figures: bool) -> None:
                                               "paper_figures/"))
 
 
+#: ``--workers`` above this many processes per CPU is refused for a local pool (loky or a local
+#: dask cluster); with ``--scheduler`` the number only sets the chunking and is not capped.
+MAX_WORKERS_PER_CPU = 4
+
+
 @contextlib.contextmanager
 def _sweep_context(args):
     """Check the sweep options; connect to ``--scheduler`` once (short timeout) for all sweeps."""
@@ -285,6 +290,10 @@ def _sweep_context(args):
         raise UsageError(f"--scheduler: only used with --backend dask (got --backend "
                          f"{args.backend})")
     if args.scheduler is None:
+        cap = MAX_WORKERS_PER_CPU * (os.cpu_count() or 1)
+        if args.backend != "serial" and args.workers is not None and args.workers > cap:
+            raise UsageError(f"--workers: at most {cap} local worker processes "
+                             f"({MAX_WORKERS_PER_CPU} per CPU), got {args.workers}")
         yield
         return
     from .sweep import DASK_CONNECT_TIMEOUT
@@ -531,7 +540,7 @@ def _add_sweep_options(p, *, figures: bool):
     p.add_argument("--backend", default="serial", choices=BACKENDS,
                    help="where runs execute (default serial)")
     p.add_argument("--workers", type=_positive_int, default=None,
-                   help="worker processes for loky / a local dask cluster")
+                   help="worker processes for loky / a local dask cluster (at most 4 per CPU)")
     p.add_argument("--scheduler", default=None,
                    help="dask scheduler address, e.g. tcp://10.0.0.1:8786 (with --backend dask)")
     p.add_argument("--store-dir", default=None,

@@ -150,8 +150,12 @@ def gridworld(n_rows: int = 3, n_cols: int = 4, *, horizon: int | None = None,
     _check_size("n_rows", S, 4, 4, sparse)
     blocked = np.zeros((nr, nc), dtype=bool)
     for (r, c) in walls:
-        if 0 <= r < nr and 0 <= c < nc:
-            blocked[r, c] = True
+        if not (0 <= r < nr and 0 <= c < nc):
+            raise ValueError(f"walls: cell {(r, c)} is outside the {nr}x{nc} grid")
+        for name, cell in cells.items():
+            if (r, c) == cell:
+                raise ValueError(f"walls: cell {(r, c)} is the {name} cell")
+        blocked[r, c] = True
     stuck = blocked.copy()                   # absorbing: walls, goal, pit
     stuck[goal] = True
     if pit is not None:

@@ -86,6 +86,9 @@ def tabular_dueling_bandit(rewards, pi_ref=None, *, beta: float = 1.0,
     if r.ndim == 1:
         r = r[None, :]
     X, Y = r.shape
+    if X == 0 or Y == 0:
+        raise ValueError(f"rewards: needs at least one context and one response, got shape "
+                         f"{r.shape}")
     ref = np.full((X, Y), 1.0 / Y) if pi_ref is None else as_float_array("pi_ref", pi_ref)
     ref = ref.reshape(X, Y) if ref.size == X * Y else ref
     rho = np.full(X, 1.0 / X) if context_probs is None else context_probs

@@ -89,7 +89,8 @@ def least_favorable_gap(n_star: float, n_other: float, c: float, log_term: float
     Parameters
     ----------
     n_star, n_other : float
-        Expected counts of the optimal and the other action (> 0).
+        Expected counts of the optimal and the other action (>= 0; a count below 1 is
+        taken as 1).
     c : float
         LCB penalty constant; ``g = sqrt(c log_term) (n_star^-1/2 - n_other^-1/2)``.
     log_term : float
@@ -101,8 +102,13 @@ def least_favorable_gap(n_star: float, n_other: float, c: float, log_term: float
     -------
     float
     """
-    n_star = max(float(n_star), 1.0)
-    n_other = max(float(n_other), 1.0)
+    n_star = max(check_positive_float("n_star", n_star, allow_zero=True), 1.0)
+    n_other = max(check_positive_float("n_other", n_other, allow_zero=True), 1.0)
+    c = check_positive_float("c", c, allow_zero=True)
+    log_term = check_positive_float("log_term", log_term, allow_zero=True)
+    max_gap = check_positive_float("max_gap", max_gap)
+    if max_gap > 0.5:
+        raise ValueError(f"max_gap: must be <= 1/2 (Bernoulli(1/2 + Delta)), got {max_gap}")
     g = math.sqrt(c * log_term) * (n_star ** -0.5 - n_other ** -0.5)
     sigma = 0.5 * math.sqrt(1.0 / n_star + 1.0 / n_other)
     grid = np.linspace(max_gap / 4000.0, max_gap, 4000)

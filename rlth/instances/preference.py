@@ -231,7 +231,11 @@ def three_rater_example(eps: float = 0.0, *, mu=None) -> PreferenceGame:
 def reward_table(rewards):
     """Rewards as a ``[X, Y]`` table (a 1-d ``[Y]`` vector is one context)."""
     r = as_float_array("rewards", rewards, ndim=(1, 2))
-    return r[None] if r.ndim == 1 else r
+    r = r[None] if r.ndim == 1 else r
+    if 0 in r.shape:
+        raise ValueError(f"rewards: needs at least one context and one action, got shape "
+                         f"{r.shape}")
+    return r
 
 
 def bradley_terry(rewards, *, mu=None, context_probs=None) -> PreferenceGame:

@@ -59,7 +59,8 @@ class LinearMDP:
         mu = as_float_array("mu", mu, ndim=(2, 3))
         theta = as_float_array("theta", theta, ndim=(1, 2))
         if mu.shape[-2:] != (S, d):
-            raise ValueError(f"mu: trailing shape must be (n_states, d) = {(S, d)}, got {mu.shape}")
+            raise ValueError(f"mu: trailing shape must be (n_states, d) = {(S, d)} (the sizes of "
+                             f"phi, shape {phi.shape}), got {mu.shape}")
         if theta.shape[-1] != d:
             raise ValueError(f"theta: last axis must be d = {d}, got {theta.shape}")
         H = common_horizon(horizon, phi=(phi, 4), mu=(mu, 3), theta=(theta, 2))

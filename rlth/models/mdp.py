@@ -32,14 +32,25 @@ import numpy as np
 
 from .._validation import (as_float_array, as_initial_distribution, check_array_bytes,
                            check_distribution,
-                           check_gamma, check_in_range, check_reward_range, common_horizon,
+                           check_gamma, check_in_range, check_positive_int, check_reward_range,
+                           common_horizon,
                            readonly_copy)
 
 __all__ = ["FiniteHorizonMDP", "DiscountedMDP", "uniform_rho"]
 
 
 def uniform_rho(n_states: int) -> np.ndarray:
+    """The uniform initial distribution over ``n_states >= 1`` states, shape (n_states,)."""
+    n_states = check_positive_int("n_states", n_states)
     return np.full(n_states, 1.0 / n_states)
+
+
+def _check_nonempty_P(P: np.ndarray) -> None:
+    """At least one state and action (checked before ``R`` is compared with ``P``; an empty
+    stage axis is the ``horizon``'s error)."""
+    if 0 in P.shape[-3:]:
+        raise ValueError(f"P: is empty (needs at least one state and one action), got shape "
+                         f"{P.shape}")
 
 
 @dataclass(frozen=True, eq=False, init=False)
@@ -89,6 +100,7 @@ class FiniteHorizonMDP:
         if P.shape[-1] != P.shape[-3]:
             raise ValueError(f"P: last axis (next state, {P.shape[-1]}) must equal the state "
                              f"axis ({P.shape[-3]}); got shape {P.shape}")
+        _check_nonempty_P(P)
         n_states, n_actions = P.shape[-3], P.shape[-2]
         if R.shape[-2:] != (n_states, n_actions):
             raise ValueError(f"R: trailing shape must be (n_states, n_actions) = "
@@ -178,6 +190,7 @@ class DiscountedMDP:
         P = as_float_array("P", P, ndim=3)
         if P.shape[2] != P.shape[0]:
             raise ValueError(f"P: expected shape (S, A, S), got {P.shape}")
+        _check_nonempty_P(P)
         n_states, n_actions = P.shape[:2]
         R = as_float_array("R", R, shape=(n_states, n_actions))
         check_distribution("P", P)

@@ -12,13 +12,24 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import (PROB_TOL, as_array, as_float_array, check_array_bytes,
-                           check_distribution)
+                           check_distribution, check_positive_int)
 
 __all__ = ["as_stochastic_policy", "deterministic_to_stochastic", "is_deterministic_policy"]
 
 
 def deterministic_to_stochastic(pi: np.ndarray, n_actions: int) -> np.ndarray:
-    """One-hot encode integer actions ``pi[...]`` into ``pi[..., A]``."""
+    """One-hot encode integer actions ``pi[...]`` into ``pi[..., A]``.
+
+    ``ValueError`` naming ``n_actions`` unless it is a positive int, naming ``pi`` unless it is
+    an integer array of actions in ``[0, n_actions)``.
+    """
+    n_actions = check_positive_int("n_actions", n_actions)
+    pi = as_array("pi", pi)
+    if pi.dtype.kind not in "iu":
+        raise ValueError(f"pi: expected integer actions, got dtype {pi.dtype}")
+    if pi.size and (pi.min() < 0 or pi.max() >= n_actions):
+        raise ValueError(f"pi: actions must lie in [0, {n_actions}), got range "
+                         f"[{pi.min()}, {pi.max()}]")
     out = np.zeros(pi.shape + (n_actions,))
     np.put_along_axis(out, pi[..., None], 1.0, axis=-1)
     return out

@@ -25,7 +25,8 @@ from rlth.algorithms.offline.lcb import (lcb_from_counts, lcb_penalty, vi_lcb, v
 from rlth.algorithms.online.runner import run_online
 from rlth.algorithms.online.stepmix import EpsMix, StepMix, mixture_baseline
 from rlth.algorithms.online.ucbvi import UCBVI
-from rlth.data import (BanditDataset, ContextualDataset, TransitionDataset, alias_draw,
+from rlth.data import (BanditDataset, ContextualDataset, SparseTransitionDataset,
+                       TransitionDataset, alias_draw,
                        build_alias, rollout, sample_bandit_dataset, sample_contextual_dataset,
                        sample_transition_dataset, sample_transition_folds)
 from rlth.estimators import (argmax_rows, check_counts, empirical_bernstein_width,
@@ -34,6 +35,11 @@ from rlth.estimators import (argmax_rows, check_counts, empirical_bernstein_widt
                              weissman_l1_log_term, weissman_width)
 from rlth.instances import (chain, gridworld, random_linear_mdp, random_markov_game, random_mdp,
                             random_transitions, riverswim, rock_paper_scissors)
+from rlth.instances.dueling import tabular_dueling_bandit
+from rlth.instances.offline_pessimism import least_favorable_gap
+from rlth.models.mdp import uniform_rho
+from rlth.models.policy import deterministic_to_stochastic
+from rlth.instances.preference import bradley_terry, linear_preference
 from rlth.models import (ContextualBandit, DiscountedMDP, FiniteHorizonMDP, LinearMDP,
                          MarkovGame, MatrixGame, MultiArmedBandit, SparseDiscountedMDP,
                          SparseFiniteHorizonMDP, as_stochastic_policy)
@@ -442,3 +448,60 @@ def test_generated_bad_sizes_are_rejected_by_name(value):
         rejects("n_samples", vi_lcb_n_folds, value, 0.9)
     rejects("n_episodes", rollout, _mdp(), np.zeros((3, 2), dtype=np.int64), value
             if not isinstance(value, int) or value < 0 else -1, rng=0)
+
+
+# ------------------------------- found by the rerun of the review (tools/adversarial_review.py)
+RERUN_CASES = [
+    # an empty P with a non-empty R: the error names P (it named R, the mismatch, before)
+    ("P", lambda: FiniteHorizonMDP(np.zeros((0, 0, 0)), np.full((2, 2), 0.5), horizon=2)),
+    ("P", lambda: FiniteHorizonMDP(np.zeros((3, 0, 0, 0)), np.full((2, 2), 0.5), horizon=3)),
+    ("P", lambda: DiscountedMDP(np.zeros((0, 0, 0)), np.full((2, 2), 0.5), 0.9)),
+    # gridworld: a wall outside the grid was ignored, a wall on start / goal / pit accepted
+    ("walls", lambda: gridworld(2, 2, horizon=2, walls=[(7, 7)])),
+    ("walls", lambda: gridworld(2, 2, horizon=2, walls=[(-1, 0)])),
+    ("walls", lambda: gridworld(2, 2, horizon=2, walls=[(0, 0)])),
+    ("walls", lambda: gridworld(3, 3, horizon=2, walls=[(2, 2)])),
+    ("walls", lambda: gridworld(3, 3, horizon=2, pit=(1, 1), walls=[(1, 1)])),
+    # empty reward tables: "n_actions: must be >= 1" and a ZeroDivisionError before
+    ("rewards", lambda: bradley_terry([])),
+    ("rewards", lambda: bradley_terry(np.zeros((2, 0)))),
+    ("rewards", lambda: linear_preference([])),
+    ("rewards", lambda: tabular_dueling_bandit([])),
+    ("rewards", lambda: tabular_dueling_bandit(np.zeros((0, 3)))),
+    # public helpers without validation: ZeroDivisionError / IndexError / a silent result
+    ("n_states", lambda: uniform_rho(0)),
+    ("n_states", lambda: uniform_rho(2.5)),
+    ("pi", lambda: deterministic_to_stochastic(np.array([0, 5]), 2)),
+    ("pi", lambda: deterministic_to_stochastic(np.array([0.5, 1.0]), 2)),
+    ("pi", lambda: deterministic_to_stochastic([-1, 0], 2)),
+    ("n_actions", lambda: deterministic_to_stochastic(np.array([0, 1]), 0)),
+    ("c", lambda: least_favorable_gap(10.0, 5.0, -1.0, 1.0)),
+    ("c", lambda: least_favorable_gap(10.0, 5.0, np.nan, 1.0)),
+    ("n_star", lambda: least_favorable_gap(-1.0, 5.0, 0.5, 1.0)),
+    ("max_gap", lambda: least_favorable_gap(10.0, 5.0, 0.5, 1.0, max_gap=0.9)),
+    # a sparse dataset whose CSR structure points past the last state, or runs backwards
+    ("indices", lambda: SparseTransitionDataset([[1]], [[0.0]], [[1]], [0, 1], [9], 1)),
+    ("indptr", lambda: SparseTransitionDataset([[1], [0]], [[0.0], [0.0]], [[1]], [0, 2, 1],
+                                               [0], 1)),
+]
+
+
+@pytest.mark.parametrize("name,make", RERUN_CASES,
+                         ids=[f"{i}-{c[0]}" for i, c in enumerate(RERUN_CASES)])
+def test_rerun_bad_inputs(name, make):
+    rejects(name, make)
+
+
+def test_rerun_messages_and_valid_neighbours():
+    # LinearMDP: a phi/mu size mismatch (or an empty phi) names phi as well as mu
+    for phi in (np.ones((1, 2, 1)), np.zeros((0, 0, 0))):
+        msg = rejects("mu", LinearMDP, phi, np.full((2, 1), 0.5), [0.5], horizon=2)
+        assert "phi" in msg
+    m = gridworld(3, 3, horizon=4, pit=(1, 1), walls=[(0, 1)])
+    assert m.n_states == 9
+    assert bradley_terry([0.0, 1.0]).n_actions == 2
+    assert tabular_dueling_bandit([[0.0, 1.0]]).n_responses == 2
+    np.testing.assert_array_equal(uniform_rho(4), np.full(4, 0.25))
+    np.testing.assert_array_equal(deterministic_to_stochastic(np.array([1, 0]), 2),
+                                  [[0.0, 1.0], [1.0, 0.0]])
+    assert least_favorable_gap(0.0, 5.0, 0.5, 1.0) == least_favorable_gap(1.0, 5.0, 0.5, 1.0)

@@ -40,7 +40,7 @@ from ...estimators.confidence import resolve_delta
 from ...estimators.tabular import argmax_rows, check_counts, empirical_mdp, empirical_means
 from ...models.mdp import DiscountedMDP
 from ...solvers.dp import policy_iteration
-from .lcb import PAPER_C_CB, lcb_penalty
+from .lcb import PAPER_C_CB, dataset_fields, lcb_penalty
 
 __all__ = ["greedy_from_counts", "ucb_from_counts", "most_played", "empirical_mdp",
            "empirical_policy_iteration", "behavior_cloning"]
@@ -100,7 +100,8 @@ def most_played(counts) -> np.ndarray:
 
 def behavior_cloning(dataset) -> np.ndarray:
     """Most-logged action per state of a dataset (``counts[S, A]``), shape (S,) int64."""
-    return most_played(dataset.counts)
+    counts, _, _ = dataset_fields(dataset, 2, "dataset with counts[S, A]")
+    return most_played(counts)
 
 
 def empirical_policy_iteration(datasets, gamma: float, *, max_iter: int = 1000) -> np.ndarray:

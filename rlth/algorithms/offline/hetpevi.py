@@ -95,8 +95,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..._validation import (check_choice, check_delta, check_instance, check_positive_float,
-                            freeze)
+from ..._validation import (check_choice, check_delta, check_instance, check_nonnegative_int,
+                            check_positive_float, freeze)
 from ...data.datasets import TransitionDataset
 from ...data.sources import SourceData, stack_source_datasets
 from ...solvers.games import solve_matrix_game
@@ -424,7 +424,7 @@ def single_source_pevi(data: SourceData, l: int, *, delta: float = 0.1, c: float
     uncovered cells get ``Q = 0``.
     """
     check_instance("data", data, SourceData)
-    l = int(l)
+    l = check_nonnegative_int("l", l)
     if not 0 <= l < data.n_sources:
         raise ValueError(f"l: must lie in [0, {data.n_sources}), got {l}")
     one = SourceData(data.counts[l:l + 1], data.P_hat[l:l + 1], data.r_hat[l:l + 1], data.mode,

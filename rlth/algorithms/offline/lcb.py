@@ -144,6 +144,22 @@ class VILCBResult:
 # ----------------------------------------------------------------------------------------------
 # LCB for bandits
 # ----------------------------------------------------------------------------------------------
+def dataset_fields(dataset, ndim: int, what: str):
+    """``(counts, reward_sums, n_samples)`` of a dataset whose counts have ``ndim`` axes
+    (``BanditDataset``: 1, ``ContextualDataset`` / ``[S, A]`` ``TransitionDataset``: 2), else
+    a ``ValueError`` naming ``dataset``."""
+    try:
+        counts = np.asarray(dataset.counts)
+        sums = np.asarray(dataset.reward_sums)
+        n = int(dataset.n_samples)
+    except (AttributeError, TypeError, ValueError):
+        counts = None
+    if counts is None or counts.ndim != ndim:
+        raise ValueError(f"dataset: expected a {what} (counts with {ndim} axes, reward_sums, "
+                         f"n_samples), got {type(dataset).__name__}")
+    return counts, sums, n
+
+
 def lcb_penalty(counts, delta: float, c: float, n_cells: int | None = None) -> np.ndarray:
     """The LCB penalty ``b = sqrt(c log(2 n_cells / delta) / N)``, and 1 where ``N = 0``.
 
@@ -239,9 +255,9 @@ def lcb_bandit(dataset, *, delta=None, c: float = PAPER_C_MAB, clipped: bool = F
     -------
     int
     """
-    res = lcb_from_counts(np.asarray(dataset.counts)[None, :],
-                          np.asarray(dataset.reward_sums)[None, :], delta=delta, c=c,
-                          clipped=clipped, n_samples=int(dataset.n_samples))
+    counts, sums, n = dataset_fields(dataset, 1, "BanditDataset")
+    res = lcb_from_counts(counts[None, :], sums[None, :], delta=delta, c=c, clipped=clipped,
+                          n_samples=n)
     return int(res.policy[0])
 
 
@@ -260,8 +276,8 @@ def lcb_contextual(dataset, *, delta=None, c: float = PAPER_C_CB,
     -------
     LCBResult
     """
-    return lcb_from_counts(dataset.counts, dataset.reward_sums, delta=delta, c=c,
-                           clipped=clipped, n_samples=int(dataset.n_samples))
+    counts, sums, n = dataset_fields(dataset, 2, "ContextualDataset")
+    return lcb_from_counts(counts, sums, delta=delta, c=c, clipped=clipped, n_samples=n)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -332,6 +332,7 @@ def pevi(phi, data, *, delta: float, beta_scale: float = 1.0, lam: float = 1.0,
     phi, H, K = check_linear_data(phi, data)
     delta = check_delta(delta)
     if beta is None:
+        beta_scale = check_positive_float("beta_scale", beta_scale)
         beta = pevi_beta(phi.shape[-1], H, K, delta, c=beta_scale)
     return pessimistic_linear_vi(phi, data, beta=beta, lam=lam)
 
@@ -376,6 +377,8 @@ def lin_pevi_adv_plus(phi, data, data_var, *, delta: float, kappa: float,
     phi, H, K = check_folds(phi, data, data_var)
     delta = check_delta(delta)
     kappa = check_positive_float("kappa", kappa)
+    beta_scale = check_positive_float("beta_scale", beta_scale)
+    corr_scale = check_positive_float("corr_scale", corr_scale, allow_zero=True)
     d = phi.shape[-1]
     lam = 1.0 / H ** 2 if lam is None else lam
     beta = sqrt_d_beta(d, H, K, delta, c=beta_scale)

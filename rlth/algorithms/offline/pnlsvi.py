@@ -76,8 +76,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..._validation import as_float_array, check_delta, check_positive_float
-from ...estimators.confidence import linear_log_term, variance_correction
+from ..._validation import (as_float_array, check_choice, check_delta, check_positive_float,
+                           check_positive_int)
+from ...estimators.confidence import (VARIANCE_CORRECTION_FORMS, linear_log_term,
+                                      variance_correction)
 from ...estimators.linear import second_moment_sums_from_counts, target_sums_from_counts
 from .pevi import (PessimisticVIResult, VariancePilot, check_folds,
                    linear_variance_pilot, pessimistic_linear_vi)
@@ -110,10 +112,20 @@ class PNLSVIResult:
     constants: dict
 
 
+def _check_knobs(beta_scale, pilot_beta_scale, corr_scale, corr_form):
+    """The named scale knobs (``>= 0``) and ``corr_form``, each error naming its argument."""
+    check_choice("corr_form", corr_form, VARIANCE_CORRECTION_FORMS)
+    return tuple(check_positive_float(name, v, allow_zero=True) for name, v in
+                 (("beta_scale", beta_scale), ("pilot_beta_scale", pilot_beta_scale),
+                  ("corr_scale", corr_scale)))
+
+
 def linear_constants(dim: int, horizon: int, n_episodes: int, delta: float, kappa: float, *,
                      beta_scale: float = 1.0, pilot_beta_scale: float = 1.0,
                      corr_scale: float = 1.0, corr_form: str = "sqrt_Kkappa") -> dict:
     """PNLSVI's constants for the linear class (module docstring, Fidelity)."""
+    beta_scale, pilot_beta_scale, corr_scale = _check_knobs(beta_scale, pilot_beta_scale,
+                                                            corr_scale, corr_form)
     zeta = linear_log_term(dim, horizon, n_episodes, delta)
     log_N = dim * zeta
     log_NNb = 2.0 * log_N
@@ -301,6 +313,10 @@ def finite_constants(n_candidates: int, horizon: int, n_episodes: int, delta: fl
                      corr_scale: float = 1.0, corr_form: str = "sqrt_Kkappa",
                      lam: float = 1.0) -> dict:
     """PNLSVI's constants for a finite class of ``n_candidates`` functions per stage."""
+    beta_scale, pilot_beta_scale, corr_scale = _check_knobs(beta_scale, pilot_beta_scale,
+                                                            corr_scale, corr_form)
+    n_candidates = check_positive_int("n_candidates", n_candidates)
+    horizon = check_positive_int("horizon", horizon)
     log_N = math.log(2.0 * n_candidates * horizon / check_delta(delta))
     log_NNb = 2.0 * log_N
     H = horizon

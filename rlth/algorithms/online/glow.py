@@ -270,8 +270,11 @@ def log_weight_class_size(n_models: int, n_policies: int, n_rounds: int, horizon
 
 def glow_log_term(n_f: int, log_w: float, n_rounds: int, horizon: int, delta: float) -> float:
     """````L = log(6 #F #W T H / delta)```` of ``beta_t`` [V]."""
+    n_f, n_rounds, horizon = (check_positive_int(k, v) for k, v in
+                              (("n_f", n_f), ("n_rounds", n_rounds), ("horizon", horizon)))
+    log_w = check_real("log_w", log_w)
     return (math.log(PAPER_LOG_FACTOR) + math.log(n_f) + log_w + math.log(n_rounds)
-            + math.log(horizon) - math.log(delta))
+            + math.log(horizon) - math.log(check_delta(delta)))
 
 
 def theorem31_gamma(c_cov: float, n_rounds: int, log_term: float) -> float:

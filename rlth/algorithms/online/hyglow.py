@@ -61,7 +61,8 @@ import numpy as np
 from numba import njit
 
 from ..._rng import as_generator
-from ..._validation import as_float_array, check_delta, check_real
+from ..._validation import (as_float_array, check_delta, check_distribution, check_positive_int,
+                           check_real)
 from ...data.layered import LayerTuples, sample_layer_tuples
 from ...models.classes import FiniteModelClass
 from ...solvers.occupancy import concentrability
@@ -238,7 +239,7 @@ class H2O(_ClassLearner):
             raise ValueError(f"offline: H2O needs T - 1 = {self.T - 1} tuples per layer, got "
                              f"{offline.n}")
         self.offline = offline
-        self.nu = as_float_array("nu", nu, shape=(mc.horizon, mc.n_states, mc.n_actions))
+        self.nu = _check_nu(nu, mc)
         self.reset()
 
     def reset(self) -> None:
@@ -288,7 +289,7 @@ class OfflineMABOCR:
         self.gamma = check_gamma_unit(gamma)
         self.delta = check_delta(delta)
         mc = model_class
-        self.nu = as_float_array("nu", nu, shape=(mc.horizon, mc.n_states, mc.n_actions))
+        self.nu = _check_nu(nu, mc)
 
     def fit(self, offline: LayerTuples, n: int) -> int:
         """Policy index in ``Pi`` of MABO.CR on the first ``n`` tuples of every layer."""
@@ -304,8 +305,16 @@ class OfflineMABOCR:
         return int(cq.policy_index[f])
 
 
+def _check_nu(nu, mc: FiniteModelClass) -> np.ndarray:
+    """The offline law ``nu[H, S, A]``: a distribution over ``(s, a)`` at every layer."""
+    nu = as_float_array("nu", nu, shape=(mc.horizon, mc.n_states, mc.n_actions))
+    check_distribution("nu", nu.reshape(mc.horizon, -1))
+    return nu
+
+
 def sample_offline(model_class: FiniteModelClass, nu, n: int, *, rng=None) -> LayerTuples:
     """``n`` ordered offline tuples per layer from ``nu`` on the true model."""
+    n = check_positive_int("n", n)
     return sample_layer_tuples(model_class.true_model, nu, n, rng=as_generator(rng),
                                reward=model_class.reward)
 
