@@ -40,8 +40,8 @@ COUPLE = "tests/families/stepmix/test_coupling_bound.py"
 # (id, file, original, mutated, tests)
 MUTANTS = [
     ("rates-ci-level-90", "rlth/rates.py",
-     "level: float = 0.95, rng=0) -> SlopeFit:",
-     "level: float = 0.90, rng=0) -> SlopeFit:", [RATES]),
+     "level: float = 0.95, rng=0, quantile=None) -> SlopeFit:",
+     "level: float = 0.90, rng=0, quantile=None) -> SlopeFit:", [RATES]),
     ("rates-ci-alpha-90", "rlth/rates.py",
      "    alpha = (1 - level) / 2\n",
      "    alpha = (1 - (level - 0.05)) / 2\n", [RATES]),
@@ -77,9 +77,9 @@ MUTANTS = [
      'return int.from_bytes(digest[-8:], "little"), int(replicate)', [SWEEP]),
     ("rollout-reward-stage-from-P", "rlth/data/episodes.py",
      "hr = h if R.shape[0] > 1 else 0",
-     "hr = h if P_prob.shape[0] > 1 else 0", [ROLL]),
+     "hr = h if n_p > 1 else 0", [ROLL]),          # n_p: number of P stages (dense or CSR)
     ("rollout-P-stage-from-R", "rlth/data/episodes.py",
-     "hp = h if P_prob.shape[0] > 1 else 0",
+     "hp = h if n_p > 1 else 0",
      "hp = h if R.shape[0] > 1 else 0", [ROLL]),
     ("online-value-reward-stage-from-P", "rlth/_kernels/dp.py",
      "def policy_value_kernel(P_stages, R_stages, H, pi, rho):",
