@@ -24,7 +24,7 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .store import StoreLockedError
+from .store import StoreError, StoreLockedError
 from .sweep import MODULE_PREFIX
 
 __all__ = ["main", "main_for", "experiments_dir", "experiments_dirs", "discover", "resolve", "UsageError"]
@@ -615,7 +615,7 @@ def main(argv=None) -> int:
         return int(exc.code or 0)
     try:
         return _COMMANDS[args.command](args)
-    except UsageError as exc:
+    except (UsageError, StoreError) as exc:
         print(f"rlth {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except StoreLockedError as exc:

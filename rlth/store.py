@@ -65,13 +65,17 @@ from typing import Iterable
 import numpy as np
 
 __all__ = ["canonical_json", "point_key", "store_dir", "store_path", "constants_key",
-           "read_store", "StoreWriter", "metadata", "StoreWarning", "StoreLockedError",
+           "read_store", "StoreWriter", "metadata", "StoreWarning", "StoreError", "StoreLockedError",
            "code_fingerprint"]
 
 
 class StoreWarning(UserWarning):
     """A results-store line was dropped (truncated, corrupt or ill-typed), duplicated, or
     records were ignored or used despite coming from other or unknown code."""
+
+
+class StoreError(ValueError):
+    """A results store that cannot be used as one (e.g. its path is a directory)."""
 
 
 class StoreLockedError(RuntimeError):
@@ -403,6 +407,9 @@ def read_store(path, *, code: str | None = None) -> tuple[list[dict], list[dict]
     path = Path(path)
     if not path.exists():
         return [], []
+    if path.is_dir():
+        raise StoreError(f"store: {str(path)!r} is a directory, not a results store file; remove "
+                         f"it or choose another store directory")
     with open(path, "rb") as f:
         data = f.read()
     headers, records, seen = [], [], {}

@@ -358,3 +358,25 @@ def test_two_processes_with_fresh(tmp_path):
     assert len(headers) == 1
     key = lambda r: (r["point"]["n"], r["replicate"])  # noqa: E731
     assert _strip(sorted(recs, key=key)) == _strip(sorted(full, key=key))
+
+
+def test_a_directory_in_place_of_the_store_file_is_a_clear_error(tmp_path, capsys,
+                                                                  monkeypatch):
+    from rlth import cli
+    from rlth.store import StoreError
+    mod = _load(tmp_path)
+    path = store_path(mod.EXPERIMENT, "quick", tmp_path / "store")
+    path.mkdir(parents=True)
+    with pytest.raises(StoreError, match="store: .* is a directory"):
+        read_store(path)
+    with pytest.raises(ValueError, match="is a directory"):   # StoreError is a ValueError
+        run_experiment(mod.EXPERIMENT, "quick", store_dir=tmp_path / "store", progress=False)
+    monkeypatch.setenv("RLTH_EXPERIMENTS_DIR", str(tmp_path / "exp"))
+    cli._REGISTRY_CACHE.clear()
+    try:
+        status = cli.main(["run", "robust", "--no-progress", "--store-dir",
+                           str(tmp_path / "store")])
+    finally:
+        cli._REGISTRY_CACHE.clear()
+    err = capsys.readouterr().err
+    assert status == 2 and "is a directory" in err and "Traceback" not in err
