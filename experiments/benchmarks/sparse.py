@@ -1,28 +1,44 @@
-"""Benchmark of rlth's CSR solvers against peers measured in the same run (ratios, no asserts).
+"""Benchmark of rlth's CSR solvers against peers and floors measured in the same run.
 
-Instances: sparse Garnet MDPs built directly in CSR (``random_mdp(S, 4, branching=4,
-sparse=True)``: 4 successors per state-action pair), S = 1e4, 1e5, 1e6, A = 4.
+Instances, A = 4:
 
-Finite horizon, H = 50 (value only, the memory-light solve):
-  * rlth ``optimal_value`` (serial numba loop over CSR);
-  * quantecon ``DiscreteDP`` in state-action-pair form with a ``scipy.sparse`` ``Q`` and
-    ``backward_induction`` (beta = 1);
-  * a plain ``scipy.sparse`` recursion ``v <- max_a (r + P v)`` (one CSR matvec per stage);
-  * the memory-bandwidth floor: the bytes one backup must read (CSR ``data`` + ``indices`` +
-    ``indptr`` + ``R``, ``16 nnz + 16 S A`` bytes) divided by the fastest streaming read of a
-    large array measured now, times H.
-Discounted, gamma = 0.99, ``||V - V*||_inf <= 1e-6`` certified by both: rlth ``value_iteration``
-(``tol = 1e-6``) against quantecon ``DiscreteDP.solve('value_iteration', epsilon=2e-6,
-max_iter=1e6)`` (whose stopping rule bounds the same error by ``epsilon / 2``; its default
-``max_iter = 250`` stops far earlier at gamma = 0.99) and a scipy.sparse VI with the same rule.
+* random successors: sparse Garnet MDPs built directly in CSR (``random_mdp(S, 4,
+  branching=4, sparse=True)``: 4 successors per state-action pair drawn uniformly), S = 1e4,
+  1e5, 1e6;
+* neighbour successors: the gridworld ``gridworld(n, n, slip=0.1, sparse=True)`` (S = n^2, at
+  most 5 successors, all within one grid row of the state: the gather of ``V[s']`` walks memory
+  almost in order), n = 100, 316, 1000.
 
-Peak memory: each rlth solve also runs in a fresh subprocess that reports its peak resident set
-beyond the model (``VmHWM`` after resetting it through ``/proc/self/clear_refs`` once the model
-is built), against the CSR arrays' own size.
+Finite horizon, H = 50, value only (``optimal_value``, the memory-light solve; its kernel
+:func:`rlth._kernels.csr.csr_backward_values` is timed directly so both index layouts run the
+same call):
 
-The 1e6-state gridworld: ``gridworld(1000, 1000, horizon=100, sparse=True)`` and the full
-``backward_induction`` (``V``, ``Q``, ``pi`` and the certificate) from a uniform start, time and
-peak memory.
+* rlth on the int32 index layout the models now store, and on int64 copies of the same arrays
+  (the layout before; same kernel source, numba specialises on the dtype);
+* quantecon ``DiscreteDP`` in state-action-pair form with the model's ``scipy.sparse`` ``Q``
+  and ``backward_induction`` (beta = 1), and a plain ``scipy.sparse`` recursion ``v <- max_a
+  (r + P v)`` (one CSR matvec per stage);
+* the bandwidth floor: the bytes one backup must stream (the stage's CSR ``data``, ``indices``,
+  ``indptr``, the rewards ``R[S, A]``, one read and one write of ``V[S]``) at the fastest
+  streaming read of a 1 GiB array measured in this run, times H;
+* the gather floor: a numba loop that does only ``acc += data[k] * V[indices[k]]`` over the
+  same arrays (no row bookkeeping, no rewards, no max, no store), H times: the least work any
+  CSR Bellman backup must do, including the random reads of ``V[s']`` that the bandwidth floor
+  does not count.
+
+Discounted, gamma = 0.99, ``||V - V*||_inf <= 1e-6`` certified by both (Garnet): rlth
+``value_iteration`` (``tol = 1e-6``) against quantecon ``DiscreteDP.solve('value_iteration',
+epsilon=2e-6, max_iter=1e6)`` (its stopping rule bounds the same error by ``epsilon / 2``; its
+default ``max_iter = 250`` stops far earlier at gamma = 0.99), a scipy.sparse VI with the same
+rule, and the rlth VI kernel on int64 copies of the index arrays (the layout before).
+
+Peak memory, each in a fresh subprocess: the model is built, compiled kernels loaded, freed
+memory handed back to the OS (``malloc_trim``) and the peak-RSS counter reset
+(``/proc/self/clear_refs``), then the solve runs under ``tracemalloc`` (numpy's allocations
+are traced, numba's are not) and ``resource.getrusage(...).ru_maxrss`` (every page touched):
+``backward_induction`` (``V``, ``Q``, ``pi`` and the certificate) on the 1e6-state gridworld
+with H = 100 and on the 1e6-state Garnet with H = 50, ``optimal_value`` on both, and
+``value_iteration`` on the 1e6 Garnet (gamma = 0.9: memory does not depend on the sweeps).
 
 Usage::
 
@@ -40,15 +56,32 @@ import time
 import warnings
 
 import numpy as np
+from numba import njit
 
 SIZES = [10**4, 10**5, 10**6]
-A, BRANCHING, H, GAMMA = 4, 4, 50, 0.99
+A, BRANCHING, H, GAMMA, TOL = 4, 4, 50, 0.99, 1e-6
 
 
-def _model(S, horizon=None, gamma=None):
+@njit(cache=True, fastmath={"reassoc", "contract"})
+def _gather(indices, data, v):
+    # the gather floor: the stored transitions' products with V, nothing else (indices cast to
+    # unsigned as in rlth's kernel, so neither pays numba's negative-index test)
+    acc = 0.0
+    for k in range(indices.size):
+        acc += data[k] * v[np.uint64(indices[k])]
+    return acc
+
+
+def _garnet(S, horizon=None, gamma=None):
     from rlth.instances import random_mdp
     return random_mdp(S, A, horizon=horizon, gamma=gamma, rng=S, branching=BRANCHING,
                       sparse=True)
+
+
+def _grid(S, horizon):
+    from rlth.instances import gridworld
+    side = int(round(S ** 0.5))
+    return gridworld(side, side, horizon=horizon, slip=0.1, sparse=True)
 
 
 def _best(fn, repeats):
@@ -60,10 +93,21 @@ def _best(fn, repeats):
     return best
 
 
+def _race(fns: dict, repeats: int) -> dict:
+    """Best time of each function over ``repeats`` rounds, the functions interleaved within a
+    round, so that load from other processes on the shared machine hits all of them alike."""
+    best = dict.fromkeys(fns, np.inf)
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            t0 = time.perf_counter()
+            fn()
+            best[name] = min(best[name], time.perf_counter() - t0)
+    return best
+
+
 def _stream_read_gbps(repeats=5) -> float:
     x = np.ones(2**27)                                   # 1 GiB, far beyond every cache
-    t = _best(lambda: x.sum(), repeats)
-    return x.nbytes / t / 1e9
+    return x.nbytes / _best(lambda: x.sum(), repeats) / 1e9
 
 
 def _scipy_bi(P2, r, S, H):
@@ -94,90 +138,202 @@ def _qe(m, beta):
         return qe_ddp.DiscreteDP(R, m.P_matrix(), beta, s_idx, a_idx)
 
 
-def bench_finite(S, repeats, bw, out):
+def _layouts(m):
+    """The model's index arrays (int32) and int64 copies of them (the layout before)."""
+    return {"int32": (m.indptr, m.indices),
+            "int64": (m.indptr.astype(np.int64), m.indices.astype(np.int64))}
+
+
+def bench_finite(kind, S, repeats, bw, out):
     import quantecon.markov.ddp as qe_ddp
+    from rlth._kernels.csr import csr_backward_values
     from rlth.solvers.dp import optimal_value
-    m = _model(S, horizon=H)
+    m = _garnet(S, horizon=H) if kind == "garnet" else _grid(S, H)
+    S = m.n_states
+    assert m.indices.dtype == np.int32 and m.indptr.dtype == np.int32
     P2 = m.P_matrix(0)
     r = np.asarray(m.R_stages[0]).reshape(-1)
     ddp = _qe(m, 1.0)
-    optimal_value(m)                                     # compile / cache load
+    v = np.random.default_rng(0).random(S)
+    lay = _layouts(m)
+    vals = {}
+    for name, (ip, ix) in lay.items():                   # compile / cache load, then check
+        vals[name] = csr_backward_values(ip, ix, m.data, m.R_stages, H, m.rho)
+        _gather(ix, m.data, v)
+    assert vals["int32"] == vals["int64"] == optimal_value(m), "layouts disagree"
     vs, _ = qe_ddp.backward_induction(ddp, H)
-    v_rlth = optimal_value(m)
-    assert abs(float(m.rho @ vs[0]) - v_rlth) < 1e-9 * H, "rlth and quantecon disagree"
-    t = {"rlth": _best(lambda: optimal_value(m), repeats),
-         "quantecon": _best(lambda: qe_ddp.backward_induction(ddp, H), max(1, repeats // 2)),
-         "scipy": _best(lambda: _scipy_bi(P2, r, S, H), repeats)}
-    sweep_bytes = 16 * m.nnz + 16 * S * A
-    t["floor"] = H * sweep_bytes / (bw * 1e9)
-    out(f"  finite S={S:.0e}: rlth {t['rlth']:.3f} s, quantecon {t['quantecon']:.3f} s, "
-        f"scipy {t['scipy']:.3f} s, floor {t['floor']:.3f} s")
-    return dict(S=S, nnz=m.nnz, csr_MB=m.nbytes / 1e6, **t)
+    assert abs(float(m.rho @ vs[0]) - vals["int32"]) < 1e-9 * H, "rlth and quantecon disagree"
+    row = dict(kind=kind, S=S, nnz=m.nnz, csr_MB=m.nbytes / 1e6)
+    fns = {}
+    for name, (ip, ix) in lay.items():
+        fns[f"rlth_{name}"] = (lambda ip=ip, ix=ix:
+                               csr_backward_values(ip, ix, m.data, m.R_stages, H, m.rho))
+        fns[f"gather_{name}"] = lambda ix=ix: [_gather(ix, m.data, v) for _ in range(H)]
+        sweep_bytes = ip.nbytes + ix.nbytes + m.data.nbytes + m.R_stages[0].nbytes + 16 * S
+        row[f"bw_{name}"] = H * sweep_bytes / (bw * 1e9)
+    fns["quantecon"] = lambda: qe_ddp.backward_induction(ddp, H)
+    fns["scipy"] = lambda: _scipy_bi(P2, r, S, H)
+    row.update(_race(fns, repeats))
+    out(f"  {kind} finite S={S:.0e}: " + ", ".join(
+        f"{k} {row[k]:.3f} s" for k in ("rlth_int32", "rlth_int64", "quantecon", "scipy",
+                                       "bw_int32", "gather_int32", "gather_int64")))
+    return row
 
 
 def bench_discounted(S, repeats, out):
+    from rlth._kernels.csr import csr_value_iteration
     from rlth.solvers.dp import value_iteration
-    m = _model(S, gamma=GAMMA)
+    m = _garnet(S, gamma=GAMMA)
     P2 = m.P_matrix()
     r = np.asarray(m.R).reshape(-1)
     ddp = _qe(m, GAMMA)
-    tol = 1e-6
-    sol = value_iteration(m, tol=tol)
-    qe = ddp.solve(method="value_iteration", epsilon=2 * tol, max_iter=10**6)
-    assert np.max(np.abs(sol.V - qe.v)) <= 2 * tol + sol.error_bound, "VI solutions disagree"
-    t = {"rlth": _best(lambda: value_iteration(m, tol=tol), repeats),
-         "quantecon": _best(lambda: ddp.solve(method="value_iteration", epsilon=2 * tol, max_iter=10**6),
-                            max(1, repeats // 2)),
-         "scipy": _best(lambda: _scipy_vi(P2, r, S, GAMMA, tol), max(1, repeats // 2))}
-    out(f"  discounted S={S:.0e}: rlth {t['rlth']:.3f} s ({sol.n_iter} sweeps), quantecon "
-        f"{t['quantecon']:.3f} s ({qe.num_iter}), scipy {t['scipy']:.3f} s")
-    return dict(S=S, sweeps=sol.n_iter, qe_sweeps=qe.num_iter, **t)
+    sol = value_iteration(m, tol=TOL)
+    qe = ddp.solve(method="value_iteration", epsilon=2 * TOL, max_iter=10**6)
+    assert np.max(np.abs(sol.V - qe.v)) <= 2 * TOL + sol.error_bound, "VI solutions disagree"
+    ip, ix = _layouts(m)["int64"]
+
+    def wide():                                          # the VI kernel on the int64 layout
+        v, work = np.zeros(S), np.empty(S)
+        return csr_value_iteration(ip, ix, m.data, m.R, GAMMA, TOL, 10**6, v, work)
+    n_wide, _ = wide()
+    row = dict(S=S, sweeps=sol.n_iter, wide_sweeps=int(n_wide), qe_sweeps=qe.num_iter)
+    row.update(_race({"rlth": lambda: value_iteration(m, tol=TOL), "rlth_int64": wide,
+                      "quantecon": lambda: ddp.solve(method="value_iteration",
+                                                     epsilon=2 * TOL, max_iter=10**6),
+                      "scipy": lambda: _scipy_vi(P2, r, S, GAMMA, TOL)}, repeats))
+    out(f"  discounted S={S:.0e}: rlth {row['rlth']:.3f} s ({sol.n_iter} sweeps), int64 "
+        f"layout {row['rlth_int64']:.3f} s ({n_wide}), quantecon {row['quantecon']:.3f} s "
+        f"({qe.num_iter}), scipy {row['scipy']:.3f} s")
+    return row
 
 
 _PEAK = r"""
-import json, sys, time, numpy as np
+import ctypes, gc, json, resource, sys, time, tracemalloc
+import numpy as np
 from rlth.instances import gridworld, random_mdp
 from rlth.solvers.dp import backward_induction, optimal_value, value_iteration
-kind, S = sys.argv[1], int(sys.argv[2])
-def status(key):
+instance, solve, S = sys.argv[1], sys.argv[2], int(sys.argv[3])
+def build(S, H):
+    if instance == "grid":
+        side = int(round(S ** 0.5))
+        m = gridworld(side, side, horizon=H, slip=0.1, sparse=True)
+        return m.with_rho(np.full(m.n_states, 1.0 / m.n_states))   # start anywhere: V*(rho) > 0
+    if solve == "vi":
+        return random_mdp(S, 4, gamma=0.9, rng=S, branching=4, sparse=True)
+    return random_mdp(S, 4, horizon=H, rng=S, branching=4, sparse=True)
+H = 100 if instance == "grid" else 50
+def run(m):
+    if solve == "bi":
+        sol = backward_induction(m)
+        res = sol.bellman_residual                      # the certificate: one more pass
+        return dict(value=float(sol.value), residual=float(res),
+                    out_bytes=int(sol.V.nbytes + sol.Q.nbytes + sol.pi.nbytes))
+    if solve == "value":
+        return dict(value=float(optimal_value(m)), out_bytes=0)
+    sol = value_iteration(m, tol=1e-6)
+    return dict(value=float(sol.value), sweeps=int(sol.n_iter),
+                out_bytes=int(sol.V.nbytes + sol.Q.nbytes + sol.pi.nbytes))
+run(build(16, 3))                                       # compile / load outside the measurement
+t_build = time.perf_counter()
+m = build(S, H)
+t_build = time.perf_counter() - t_build
+build_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+for line in open("/proc/self/status"):
+    if line.startswith("VmHWM:"):
+        hwm = int(line.split()[1]) * 1024
+gc.collect()
+ctypes.CDLL("libc.so.6").malloc_trim(0)                # hand freed memory back to the OS
+open("/proc/self/clear_refs", "w").write("5")           # reset the peak RSS (ru_maxrss, VmHWM)
+def rss():
     for line in open("/proc/self/status"):
-        if line.startswith(key):
+        if line.startswith("VmRSS:"):
             return int(line.split()[1]) * 1024
-if kind == "grid":
-    side = int(round(S ** 0.5))
-    m = gridworld(side, side, horizon=100, slip=0.1, sparse=True)
-    m = m.with_rho(np.full(m.n_states, 1.0 / m.n_states))     # start anywhere: V*(rho) > 0
-elif kind == "vi":
-    m = random_mdp(S, 4, gamma=0.99, rng=S, branching=4, sparse=True)
-else:
-    m = random_mdp(S, 4, horizon=50, rng=S, branching=4, sparse=True)
-def grid_solve():
-    sol = backward_induction(m)
-    return sol.bellman_residual, sol.value
-fn = {"grid": grid_solve, "bi": lambda: optimal_value(m),
-      "vi": lambda: value_iteration(m, tol=1e-6)}[kind]
-if kind == "grid":
-    optimal_value(gridworld(3, 3, horizon=2, sparse=True))   # compile outside the measurement
-    backward_induction(gridworld(3, 3, horizon=2, sparse=True)).bellman_residual
-else:
-    fn()
-open("/proc/self/clear_refs", "w").write("5")               # reset the peak RSS (VmHWM)
-base = status("VmRSS:")
+base = rss()
+tracemalloc.start()
 t0 = time.perf_counter()
-res = fn()
+res = run(m)
 elapsed = time.perf_counter() - t0
-print(json.dumps(dict(kind=kind, S=m.n_states, nnz=m.nnz, csr_MB=m.nbytes / 1e6,
-                      peak_extra_MB=(status("VmHWM:") - base) / 1e6, seconds=elapsed,
-                      residual=float(res[0]) if kind == "grid" else None,
-                      value=float(res[1]) if kind == "grid" else None)))
+traced_peak = tracemalloc.get_traced_memory()[1]
+tracemalloc.stop()
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+for line in open("/proc/self/status"):
+    if line.startswith("VmHWM:"):
+        hwm = int(line.split()[1]) * 1024
+model = m.nbytes + m.rho.nbytes + (m.R_stages.nbytes if hasattr(m, "R_stages") else m.R.nbytes)
+print(json.dumps(dict(instance=instance, solve=solve, S=m.n_states, H=H, nnz=m.nnz,
+                      csr_bytes=m.nbytes, model_bytes=model, traced_peak=traced_peak,
+                      rss_extra=peak - base, hwm_extra=hwm - base, process_rss_before=base,
+                      build_peak=build_peak,
+                      build_seconds=t_build, seconds=elapsed, **res)))
 """
 
 
-def peak_memory(kind, S):
-    """Peak RSS beyond the built model of one solve, in a fresh process."""
-    proc = subprocess.run([sys.executable, "-c", _PEAK, kind, str(S)], capture_output=True,
-                          text=True, check=True)
+def peak_memory(instance, solve, S):
+    """Peak memory of one solve beyond the built model, in a fresh process."""
+    # through sh, which forks the measured process: Linux's exec records the RSS of the image it
+    # replaces into ru_maxrss (and clear_refs cannot reset that), so a process exec'd straight
+    # from this one would start with this process's RSS as its peak; sh's is a few MB
+    cmd = 'exec 2>&1; "$0" -c "$1" "$2" "$3" "$4"; exit $?'
+    proc = subprocess.run(["/bin/sh", "-c", cmd, sys.executable, _PEAK, instance, solve,
+                           str(S)], capture_output=True, text=True, check=True)
     return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _finite_table(rows):
+    lines = ["| instance | S | nnz | CSR MB (int32) | rlth int32 | rlth int64 (before) "
+             "| quantecon | scipy | quantecon / rlth | scipy / rlth | int64 / int32 "
+             "| rlth / bw floor (before) | rlth / gather floor (before) |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        t, w = r["rlth_int32"], r["rlth_int64"]
+        lines.append(
+            f"| {r['kind']} | {r['S']:.0e} | {r['nnz']:.2e} | {r['csr_MB']:.0f} | {t:.3f} s "
+            f"| {w:.3f} s | {r['quantecon']:.3f} s | {r['scipy']:.3f} s "
+            f"| {r['quantecon'] / t:.2f} ({r['quantecon'] / w:.2f}) "
+            f"| {r['scipy'] / t:.2f} ({r['scipy'] / w:.2f}) | {w / t:.2f} "
+            f"| {t / r['bw_int32']:.2f} ({w / r['bw_int64']:.2f}) "
+            f"| {t / r['gather_int32']:.2f} ({w / r['gather_int64']:.2f}) |")
+    return lines
+
+
+def _floor_table(rows):
+    lines = ["| instance | S | bw floor int32 | gather floor int32 | bw floor int64 "
+             "| gather floor int64 | gather / bw (int32) |", "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['kind']} | {r['S']:.0e} | {r['bw_int32']:.3f} s "
+                     f"| {r['gather_int32']:.3f} s | {r['bw_int64']:.3f} s "
+                     f"| {r['gather_int64']:.3f} s | {r['gather_int32'] / r['bw_int32']:.2f} |")
+    return lines
+
+
+def _disc_table(rows):
+    lines = [f"| S | rlth VI gamma={GAMMA} tol {TOL:g} | sweeps | rlth int64 layout (before) "
+             "| quantecon | sweeps | scipy | quantecon / rlth (before) | scipy / rlth (before) "
+             "| int64 / int32 |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        t, w = r["rlth"], r["rlth_int64"]
+        lines.append(f"| {r['S']:.0e} | {t:.2f} s | {r['sweeps']} | {w:.2f} s "
+                     f"| {r['quantecon']:.2f} s | {r['qe_sweeps']} | {r['scipy']:.2f} s "
+                     f"| {r['quantecon'] / t:.2f} ({r['quantecon'] / w:.2f}) "
+                     f"| {r['scipy'] / t:.2f} ({r['scipy'] / w:.2f}) | {w / t:.2f} |")
+    return lines
+
+
+def _mem_table(rows):
+    lines = ["| instance | solve | S | H | CSR MB | outputs MB | traced peak MB "
+             "| ru_maxrss peak MB | VmHWM peak MB | (peak - CSR) / CSR "
+             "| (peak - outputs - CSR) / CSR | seconds |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        csr = r["csr_bytes"]
+        extra = max(r["traced_peak"], r["rss_extra"], r["hwm_extra"])
+        peak = r["model_bytes"] + extra              # the model stays live during the solve
+        lines.append(f"| {r['instance']} | {r['solve']} | {r['S']:.0e} | {r['H']} "
+                     f"| {csr / 1e6:.0f} | {r['out_bytes'] / 1e6:.0f} "
+                     f"| {r['traced_peak'] / 1e6:.1f} | {r['rss_extra'] / 1e6:.1f} "
+                     f"| {r['hwm_extra'] / 1e6:.1f} | {(peak - csr) / csr:.2f} "
+                     f"| {(peak - r['out_bytes'] - csr) / csr:.2f} | {r['seconds']:.1f} |")
+    return lines
 
 
 def main(argv=None) -> int:
@@ -185,43 +341,47 @@ def main(argv=None) -> int:
                                      description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="S = 1e4, 1e5 only, one repeat")
     parser.add_argument("--markdown", default=None, help="also write the tables to this file")
+    parser.add_argument("--repeats", type=int, default=None,
+                        help="rounds per timing (default 3, 1 with --quick; VI at 1e6: 1)")
+    parser.add_argument("--parts", default="finite,discounted,memory",
+                        help="comma-separated subset of finite, discounted, memory")
+    parser.add_argument("--sizes", default=None,
+                        help="comma-separated state counts (default 1e4,1e5,1e6; 1e4,1e5 with "
+                             "--quick)")
     args = parser.parse_args(argv)
     sizes = SIZES[:2] if args.quick else SIZES
-    repeats = 1 if args.quick else 3
+    if args.sizes:
+        sizes = [int(float(x)) for x in args.sizes.split(",")]
+    repeats = args.repeats or (1 if args.quick else 3)
+    parts, known = set(args.parts.split(",")), {"finite", "discounted", "memory"}
+    if not parts <= known:
+        parser.error(f"--parts: unknown part(s) {sorted(parts - known)}")
 
     def out(msg):
         print(msg, flush=True)
 
     bw = _stream_read_gbps()
     out(f"streaming read: {bw:.1f} GB/s (cpus {os.cpu_count()}, load {os.getloadavg()[0]:.2f})")
-    fin = [bench_finite(S, repeats, bw, out) for S in sizes]
-    disc = [bench_discounted(S, repeats, out) for S in sizes]
-    mem = [peak_memory("bi", S) for S in sizes] + [peak_memory("vi", sizes[-1])]
-    grid = None if args.quick else peak_memory("grid", 10**6)
-    lines = [f"Sparse Garnet (A = {A}, {BRANCHING} successors), streaming read {bw:.1f} GB/s",
-             "", "| S | nnz | CSR MB | rlth BI H=50 | quantecon | scipy | floor | quantecon/rlth "
-             "| scipy/rlth | rlth/floor |", "|---|---|---|---|---|---|---|---|---|---|"]
-    for r in fin:
-        lines.append(f"| {r['S']:.0e} | {r['nnz']:.2e} | {r['csr_MB']:.0f} | {r['rlth']:.3f} s "
-                     f"| {r['quantecon']:.3f} s | {r['scipy']:.3f} s | {r['floor']:.3f} s "
-                     f"| {r['quantecon'] / r['rlth']:.1f} | {r['scipy'] / r['rlth']:.1f} "
-                     f"| {r['rlth'] / r['floor']:.2f} |")
-    lines += ["", f"| S | rlth VI gamma={GAMMA} tol 1e-6 | sweeps | quantecon | sweeps | scipy "
-              "| quantecon/rlth | scipy/rlth |", "|---|---|---|---|---|---|---|---|"]
-    for r in disc:
-        lines.append(f"| {r['S']:.0e} | {r['rlth']:.2f} s | {r['sweeps']} | "
-                     f"{r['quantecon']:.2f} s | {r['qe_sweeps']} | {r['scipy']:.2f} s | "
-                     f"{r['quantecon'] / r['rlth']:.1f} | {r['scipy'] / r['rlth']:.1f} |")
-    lines += ["", "| solve | S | CSR MB | peak RSS beyond the model | ratio to CSR |",
-              "|---|---|---|---|---|"]
-    for r in mem + ([grid] if grid else []):
-        lines.append(f"| {r['kind']} | {r['S']:.0e} | {r['csr_MB']:.0f} | "
-                     f"{r['peak_extra_MB']:.1f} MB | {r['peak_extra_MB'] / r['csr_MB']:.3f} |")
-    if grid:
-        lines += ["", f"gridworld 1000 x 1000 (1e6 states), H = 100, full backward_induction "
-                  f"(V, Q, pi) + certificate: {grid['seconds']:.1f} s, peak RSS beyond the model "
-                  f"{grid['peak_extra_MB'] / 1e3:.2f} GB, V*(uniform start) = {grid['value']:.4f}, "
-                  f"Bellman residual {grid['residual']:.1e}"]
+    lines = [f"Streaming read {bw:.1f} GB/s, load {os.getloadavg()[0]:.2f} at the start, "
+             f"{repeats} interleaved rounds per timing (best kept)."]
+    if "finite" in parts:
+        fin = [bench_finite(kind, S, repeats, bw, out) for kind in ("garnet", "grid")
+               for S in sizes]
+        lines += ["", f"Finite horizon H = {H}, value only; in parentheses: the int64 layout "
+                  "(before)", ""] + _finite_table(fin) + [""] + _floor_table(fin)
+    if "discounted" in parts:
+        disc = [bench_discounted(S, repeats if S < 10**6 else 1, out) for S in sizes]
+        lines += [""] + _disc_table(disc)
+    if "memory" in parts:
+        mem = [peak_memory(inst, solve, sizes[-1]) for inst, solve in
+               (("grid", "bi"), ("grid", "value"), ("garnet", "bi"), ("garnet", "value"),
+                ("garnet", "vi"))]
+        for r in mem:
+            out(f"  memory {r['instance']} {r['solve']}: {json.dumps(r)}")
+        lines += ["", "Peak memory of one solve in a fresh process, beyond the built model; "
+                  "peak = model (CSR + R + rho) + max(traced, ru_maxrss, VmHWM)", ""]
+        lines += _mem_table(mem)
+    lines.append(f"load {os.getloadavg()[0]:.2f} at the end")
     text = "\n".join(lines)
     out("\n" + text)
     if args.markdown:

@@ -7,8 +7,13 @@ Each backup visits only the stored successors of a row,
     \text{data}[k]\, V_{h+1}(\text{indices}[k]), \qquad r = (h_P S + s) A + a,
 
 with ``h_P = h`` when the transitions are stage-dependent and 0 when stationary (likewise
-``h_R`` for the rewards), so a sweep costs O(nnz + S A) and reads the CSR arrays once: the
-memory-bandwidth floor of a sparse backup.  The row sums are accumulated left to right in the
+``h_R`` for the rewards), so a sweep costs O(nnz + S A) and reads the CSR arrays once.  The
+index arrays may be int32 or int64 (the models store int32 when the values fit); numba compiles
+one specialisation per dtype from the same source, and the sums run in the same order, so both
+layouts give the same bits.  Beyond the streamed CSR arrays each stored transition gathers
+``V[s']`` at an arbitrary position: for random successors that gather, not the stream, bounds a
+sweep once ``V`` leaves the core's caches (``experiments/benchmarks/sparse.py`` measures both
+floors).  The row sums are accumulated left to right in the
 stored (sorted) order; maxima take the lowest action index on ties, as the dense kernels.
 Strict IEEE arithmetic except ``reassoc``/``contract`` inside the dot products (as the dense
 kernels, :mod:`rlth._kernels.dp`), which keeps inf/NaN semantics.  Every loop is serial: on

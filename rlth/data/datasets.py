@@ -320,6 +320,20 @@ class TrajectoryDataset(_DictMixin):
         return TransitionDataset(counts, rsum.reshape(H, S, A), nxt.reshape(H, S, A, S), K)
 
 
+def _csr_index_array(name: str, x) -> np.ndarray:
+    """A CSR index array: int32 / int64 kept as is (the models store int32 when it fits, and a
+    dataset shares the model's arrays), anything else validated and converted by
+    :func:`_int_array`."""
+    arr = np.asarray(x)
+    if arr.dtype not in (np.int32, np.int64):
+        return _int_array(name, arr, 1)
+    arr = np.ascontiguousarray(arr)
+    check_ndim(name, arr, 1)
+    if arr.size and arr.min() < 0:
+        raise ValueError(f"{name}: must be non-negative, got minimum {arr.min()}")
+    return arr
+
+
 @dataclass(frozen=True, eq=False, init=False)
 class SparseTransitionDataset(_CellCountsShape, _DictMixin):
     """Sufficient statistics of transitions of a CSR model, next-state counts over its support.
@@ -334,8 +348,8 @@ class SparseTransitionDataset(_CellCountsShape, _DictMixin):
         along the stored entry ``k`` of the stage's CSR rows, i.e. from row ``(s, a)`` to
         ``indices[k]``; ``next_counts[h]`` has the length of stage ``h``'s stored entries.
     indptr, indices : array_like of int
-        The model's CSR structure (``SparseFiniteHorizonMDP.indptr`` / ``.indices``; shared,
-        not copied when already read-only int64).
+        The model's CSR structure (``SparseFiniteHorizonMDP.indptr`` / ``.indices``; int32 or
+        int64 arrays are kept in their dtype, shared, not copied, when already read-only).
     n_samples : int
         Transitions per step (or in total for the ``[S, A]`` form).
     """
@@ -353,8 +367,8 @@ class SparseTransitionDataset(_CellCountsShape, _DictMixin):
         n_samples = check_nonnegative_int("n_samples", n_samples)
         reward_sums = as_float_array("reward_sums", reward_sums)
         _same_shape("reward_sums", reward_sums, counts.shape)
-        indptr = _int_array("indptr", indptr, 1)
-        indices = _int_array("indices", indices, 1)
+        indptr = _csr_index_array("indptr", indptr)
+        indices = _csr_index_array("indices", indices)
         S, A = counts.shape[-2], counts.shape[-1]
         n_steps = counts.shape[0] if counts.ndim == 3 else 1
         if (indptr.size - 1) % (S * A) or indptr.size < 2:
@@ -365,6 +379,11 @@ class SparseTransitionDataset(_CellCountsShape, _DictMixin):
             raise ValueError(f"indptr: holds {n_p} stages, counts {n_steps} steps")
         if indptr[-1] != indices.size:
             raise ValueError(f"indices: length {indices.size} != indptr[-1] = {indptr[-1]}")
+        if indptr[0] != 0 or np.any(np.diff(indptr) < 0):
+            raise ValueError("indptr: must start at 0 and be non-decreasing")
+        if indices.size and indices.max() >= S:
+            raise ValueError(f"indices: next state {int(indices.max())} is out of range for "
+                             f"{S} states")
         try:
             seq = list(next_counts)
         except TypeError:

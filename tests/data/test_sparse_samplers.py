@@ -94,3 +94,33 @@ def test_sparse_dataset_validation():
                                 d.indices, 50)
     again = SparseTransitionDataset(**d.to_dict())
     assert np.array_equal(again.to_dense().next_counts, d.to_dense().next_counts)
+
+
+def test_samplers_draw_the_same_on_int32_and_int64_index_layouts(monkeypatch):
+    """Same seed, same draws on either CSR index layout (int32, the default at this size, and
+    int64), for rollouts, trajectories and i.i.d. transitions; the datasets share the model's
+    index arrays instead of copying them."""
+    import rlth.models.sparse as msp
+    from rlth.data import rollout
+
+    def build():
+        return random_mdp(30, 3, horizon=4, rng=3, branching=3, stationary=False, sparse=True)
+    narrow = build()
+    monkeypatch.setattr(msp, "_INDEX32_MAX", 0)
+    wide = build()
+    assert narrow.indices.dtype == np.int32 and wide.indices.dtype == np.int64
+    pi = np.random.default_rng(0).integers(0, 3, size=(4, 30))
+    ra, rb = rollout(narrow, pi, 200, rng=7), rollout(wide, pi, 200, rng=7)
+    for x, y in ((ra.states, rb.states), (ra.actions, rb.actions), (ra.rewards, rb.rewards)):
+        assert np.array_equal(x, y)
+    ta = sample_trajectory_dataset(narrow, pi, 500, rng=8)
+    tb = sample_trajectory_dataset(wide, pi, 500, rng=8)
+    assert np.array_equal(ta.counts, tb.counts) and np.array_equal(ta.reward_sums, tb.reward_sums)
+    assert all(np.array_equal(x, y) for x, y in zip(ta.next_counts, tb.next_counts))
+    assert ta.indices is narrow.indices and ta.indptr is narrow.indptr      # shared, not copied
+    mu = np.full((4, 30, 3), 1.0 / 90)
+    ia = sample_transition_dataset(narrow, mu, 1000, rng=9)
+    ib = sample_transition_dataset(wide, mu, 1000, rng=9)
+    assert np.array_equal(ia.counts, ib.counts)
+    assert all(np.array_equal(x, y) for x, y in zip(ia.next_counts, ib.next_counts))
+    assert np.array_equal(ia.next_count_matrix(2).toarray(), ib.next_count_matrix(2).toarray())

@@ -223,3 +223,65 @@ def test_large_models_take_the_iterative_route_and_keep_their_certificates():
     assert_occupancy_valid(m, pi.pi, d, atol=1e-10)
     ev = evaluate_policy(m, pi.pi)
     assert ev.bellman_residual < 1e-10 and abs(ev.value - pi.value) < 1e-9
+
+
+def _both_layouts(build, monkeypatch):
+    """The same model built twice: int32 index arrays (the default at these sizes) and int64
+    ones (the layout every model had before int32 was introduced), by lowering the int32 limit."""
+    import rlth.models.sparse as msp
+    narrow = build()
+    with monkeypatch.context() as mp:
+        mp.setattr(msp, "_INDEX32_MAX", 0)
+        wide = build()
+    return narrow, wide
+
+
+@pytest.mark.parametrize("build", [
+    lambda: random_mdp(40, 3, horizon=6, rng=1, branching=3, stationary=False, sparse=True),
+    lambda: gridworld(6, 7, horizon=5, slip=0.2, sparse=True),
+])
+def test_int32_and_int64_index_layouts_give_bit_identical_solutions(build, monkeypatch):
+    """The kernels are specialised on the index dtype by numba, one source: every solver must
+    return the same bits on either layout (the sums run in the same order), and scipy shares the
+    int32 arrays (``P_matrix`` copies nothing)."""
+    narrow, wide = _both_layouts(build, monkeypatch)
+    assert narrow.indices.dtype == np.int32 and narrow.indptr.dtype == np.int32
+    assert wide.indices.dtype == np.int64 and wide.indptr.dtype == np.int64
+    assert np.array_equal(narrow.indices, wide.indices)
+    assert np.array_equal(narrow.indptr, wide.indptr)
+    assert np.array_equal(narrow.data, wide.data)
+    assert narrow.nbytes == wide.nbytes - 4 * (narrow.indices.size + narrow.indptr.size)
+    if narrow.n_p_stages == 1:      # scipy copies a stage that is a small view of all stages
+        P = narrow.P_matrix(0)
+        assert np.shares_memory(P.indices, narrow.indices)
+        assert np.shares_memory(P.data, narrow.data)
+    a, b = backward_induction(narrow), backward_induction(wide)
+    for x, y in ((a.V, b.V), (a.Q, b.Q), (a.pi, b.pi)):
+        assert np.array_equal(x, y)
+    assert a.bellman_residual == b.bellman_residual
+    pi = np.full((narrow.horizon, narrow.n_states, narrow.n_actions), 1.0 / narrow.n_actions)
+    assert np.array_equal(evaluate_policy(narrow, pi).V, evaluate_policy(wide, pi).V)
+    assert np.array_equal(occupancy(narrow, pi), occupancy(wide, pi))
+    assert np.array_equal(narrow.to_dense().P, wide.to_dense().P)
+
+
+def test_int32_and_int64_layouts_discounted_value_iteration_identical(monkeypatch):
+    narrow, wide = _both_layouts(
+        lambda: random_mdp(300, 4, gamma=0.9, rng=2, branching=4, sparse=True), monkeypatch)
+    assert narrow.indices.dtype == np.int32 and wide.indices.dtype == np.int64
+    a, b = value_iteration(narrow, tol=1e-10), value_iteration(wide, tol=1e-10)
+    assert a.n_iter == b.n_iter and np.array_equal(a.V, b.V) and np.array_equal(a.pi, b.pi)
+    assert np.array_equal(policy_iteration(narrow).V, policy_iteration(wide).V)
+
+
+def test_index_dtype_follows_the_values_it_must_hold(monkeypatch):
+    """int32 exactly when the largest value fits: ``indices`` by the number of states,
+    ``indptr`` by the number of stored transitions (checked at a lowered limit)."""
+    import rlth.models.sparse as msp
+    monkeypatch.setattr(msp, "_INDEX32_MAX", 20)
+    m = random_mdp(20, 2, horizon=2, rng=0, branching=1, sparse=True)   # S = 20, nnz = 40
+    assert m.indices.dtype == np.int32 and m.indptr.dtype == np.int64
+    m = random_mdp(21, 1, horizon=2, rng=0, branching=1, sparse=True)   # S = 21 > 20
+    assert m.indices.dtype == np.int64 and m.indptr.dtype == np.int64
+    m = random_mdp(10, 2, horizon=2, rng=0, branching=1, sparse=True)   # nnz = 20
+    assert m.indices.dtype == np.int32 and m.indptr.dtype == np.int32
