@@ -460,18 +460,36 @@ def sparse_mdp_from_table(table, *, horizon=None, gamma=None, rho=None,
     R = np.zeros((S, A))
     succ = {}
     for s in range(S):
-        if len(table[s]) != A:
-            raise ValueError(f"table: state {s} has {len(table[s])} actions, state 0 has {A}")
+        try:
+            row = table[s]
+            n_row = len(row)
+        except (TypeError, KeyError, IndexError):
+            raise ValueError(f"table: expected table[s][a] = [(p, s', r, done), ...]; "
+                             f"table[{s}] is missing or not a mapping of actions") from None
+        if n_row != A:
+            raise ValueError(f"table: state {s} has {n_row} actions, state 0 has {A}")
         for a in range(A):
             out = []
-            for item in table[s][a]:
+            try:
+                items = list(row[a])
+            except (TypeError, KeyError, IndexError):
+                raise ValueError(f"table: expected table[s][a] = [(p, s', r, done), ...]; "
+                                 f"table[{s}][{a}] is missing or not a list of outcomes") from None
+            for item in items:
                 try:
                     p, s2, r, done = item
+                    p, r = float(p), float(r)
                 except (TypeError, ValueError):
                     raise ValueError(f"table: entry {item!r} of ({s}, {a}) is not "
                                      f"(p, next_state, reward, done)") from None
-                R[s, a] += float(p) * float(r)
-                out.append((float(p), s2))
+                if not 0.0 <= p <= 1.0:
+                    raise ValueError(f"table: probability {p!r} of ({s}, {a}) is outside [0, 1]")
+                if isinstance(s2, bool) or not isinstance(s2, (int, np.integer)) \
+                        or not 0 <= s2 < S:
+                    raise ValueError(f"table: next state {s2!r} of ({s}, {a}) is not a state "
+                                     f"index in [0, {S})")
+                R[s, a] += p * r
+                out.append((p, int(s2)))
                 if done:
                     absorbing[s2] = True
             succ[s, a] = out

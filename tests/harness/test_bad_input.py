@@ -505,3 +505,16 @@ def test_rerun_messages_and_valid_neighbours():
     np.testing.assert_array_equal(deterministic_to_stochastic(np.array([1, 0]), 2),
                                   [[0.0, 1.0], [1.0, 0.0]])
     assert least_favorable_gap(0.0, 5.0, 0.5, 1.0) == least_favorable_gap(1.0, 5.0, 0.5, 1.0)
+
+
+@pytest.mark.parametrize("table, match", [
+    (((1.0, 0, 0.0, False),), r"table\[0\]\[0\] is missing"),          # flat tuples
+    ({0: {0: [(1.5, 0, 0.0, False)]}}, "probability 1.5"),
+    ({0: {0: [(1.0, 3, 0.0, False)]}}, "next state 3"),
+    ({0: {0: [(1.0, 0, 0.0, False)]}, 1: 5}, r"table\[1\] is missing"),
+])
+def test_sparse_table_errors_name_the_table(table, match):
+    """The adversarial rerun's last constructor cases: a TypeError, or a message naming ``P``."""
+    from rlth.models.sparse import sparse_mdp_from_table
+    with pytest.raises(ValueError, match="table: .*" + match):
+        sparse_mdp_from_table(table, horizon=2)
