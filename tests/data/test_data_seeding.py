@@ -23,7 +23,7 @@ SCRIPT = textwrap.dedent("""
     import numpy as np
     import numba
     from rlth.data import (build_alias, rollout, sample_bandit_dataset,
-                           sample_transition_dataset)
+                           sample_trajectory_dataset, sample_transition_dataset)
     from rlth.models import MultiArmedBandit
     from rlth.instances import random_mdp
 
@@ -49,6 +49,15 @@ SCRIPT = textwrap.dedent("""
         out["bandit_sq"] = b.reward_sq_sums
         t = sample_transition_dataset(fh, np.full((6, 3), 1 / 18), 50, rng=4)
         out["next_counts"] = t.next_counts
+        # CSR models: the samplers' kernels over indptr / indices (an off-by-one row pointer
+        # reads past its end silently when compiled; Python's bounds checks catch it here)
+        sp = random_mdp(6, 3, horizon=4, stationary=False, rng=rng, branching=2, sparse=True)
+        mu = np.full((4, 6, 3), 1 / 18)
+        flat = lambda x: np.concatenate(x) if isinstance(x, tuple) else x  # per-stage arrays
+        out["sparse_next_counts"] = flat(sample_transition_dataset(sp, mu, 50, rng=5).next_counts)
+        traj = sample_trajectory_dataset(sp, np.full((4, 6, 3), 1 / 3), 40, rng=6)
+        out["sparse_traj_next_counts"] = flat(traj.next_counts)
+        out["sparse_traj_counts"] = traj.counts
         return out
 """)
 
