@@ -91,7 +91,8 @@ MODULES: dict[str, tuple[list[str], int]] = {
     "rlth/solvers/lp.py": ([_S + "test_lp.py", _S + "test_certificates.py"], 6),
     "rlth/_kernels/dp.py": ([_S + "test_dp.py", _D + "test_rollout_stages.py"], 8),
     "rlth/_kernels/sampling.py": ([_D + "test_data.py", _D + "test_rollout_stages.py"], 5),
-    "rlth/data/offline.py": ([_D + "test_data.py", _F + "lcb/test_vi_lcb_rules.py"], 5),
+    "rlth/data/offline.py": ([_D + "test_data.py", _F + "lcb/test_vi_lcb_rules.py",
+                              _D + "test_data_seeding.py"], 5),
     "rlth/data/episodes.py": ([_D + "test_data.py", _D + "test_rollout_stages.py",
                                _D + "test_trajectory_counts.py"], 5),
     "rlth/algorithms/offline/lcb.py": ([_F + "lcb/test_vi_lcb_rules.py", _F + "lcb/test_vi_lcb.py",
@@ -103,7 +104,8 @@ MODULES: dict[str, tuple[list[str], int]] = {
     "rlth/algorithms/online/_kernels.py": ([_F + "stepmix/test_coupling_bound.py",
                                             _F + "stepmix/test_ucbvi.py",
                                             _F + "stepmix/test_stepmix.py",
-                                            _F + "stepmix/test_stepmix_advantage.py"], 8),
+                                            _F + "stepmix/test_stepmix_advantage.py",
+                                            _F + "stepmix/test_kernels_without_jit.py"], 8),
     "rlth/algorithms/preference/nash_md.py": ([_F + "nash_md/test_nash_md.py",
                                                _F + "nash_md/test_preference_dynamics.py"], 6),
 }
@@ -140,16 +142,6 @@ UNREACHABLE: dict[str, str] = {
     "rlth/solvers/dp.py:701:15:cmp":
         "differs only when tol equals the computed rounding floor rho bit for bit (then a "
         "ValueError becomes a RuntimeError after max_iter sweeps)",
-    "rlth/algorithms/online/_kernels.py:440:22:arith":
-        "an out-of-bounds write and read in compiled code (states has H - 1 entries, the "
-        "rollout writes H + 1): numba does not check bounds, the two stray entries land in "
-        "unused heap memory and are read back unchanged, so every result is identical; only a "
-        "run with NUMBA_BOUNDSCHECK=1 (a full recompilation) would see it",
-    "rlth/data/offline.py:324:42:slice":
-        "an out-of-bounds read in compiled code: the row pointer loses its last entry and "
-        "csr_multinomial_rows reads indptr[r + 1] one past the end for the last row; in these "
-        "runs the stray read happened to return the right offset (undefined behaviour, e.g. a "
-        "reused buffer), so the samples were unchanged; only NUMBA_BOUNDSCHECK=1 would see it",
 }
 
 _CMP_FLIP = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt,
