@@ -124,21 +124,9 @@ def _copy_repo(dst: Path) -> None:
     shutil.copytree(ROOT, dst, ignore=ignore, symlinks=True)
 
 
-def _env(copy: Path) -> dict:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(copy) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH")
-                                     else "")
-    env["NUMBA_CACHE_DIR"] = str(copy / ".numba_cache")
-    env.pop("PYTEST_ADDOPTS", None)
-    return env
-
-
-def _check_import(copy: Path) -> None:
-    out = subprocess.run([sys.executable, "-c", "import rlth; print(rlth.__file__)"],
-                         cwd=copy, env=_env(copy), capture_output=True, text=True)
-    path = Path(out.stdout.strip()).resolve()
-    if copy.resolve() not in path.parents:
-        raise SystemExit(f"the copy is not the rlth imported (got {path!r}); aborting")
+# the environment and import check of the generated-mutant sweep (same copy layout)
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from mutation_sweep import _check_import, _env  # noqa: E402
 
 
 def _pytest(copy: Path, tests) -> tuple[int, str]:
