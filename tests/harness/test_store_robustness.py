@@ -159,8 +159,8 @@ def test_duplicate_records_warn_and_the_first_wins(tmp_path):
     dup_other = json.loads(lines[3])
     dup_other["metrics"] = {"y": 123.0}
     path.write_text("\n".join(lines + [dup_same, json.dumps(dup_other)]) + "\n")
-    with pytest.warns(StoreWarning, match=r"2 duplicate records .*1 with different metrics.*"
-                                          r"the first in the file is used"):
+    with pytest.warns(StoreWarning, match=r": 2 duplicate records \(same point and replicate; 1 with "
+                                          r"different metrics\): the first in the file is used"):
         recs = load_records(mod.EXPERIMENT, "quick", store_dir=tmp_path / "store")
     assert len(recs) == N_RECORDS
     got = next(r for r in recs if (r["point"], r["replicate"]) == (first["point"],
