@@ -173,7 +173,8 @@ def theorem_catalogue(verdicts: list[dict], families: dict, figure_prefix: str =
 
 def gallery(families: dict, figure_dir, figure_prefix: str = "") -> str:
     """Every committed figure of every experiment, with its caption, the theorem it shows, the
-    CSV behind it and the command that regenerates it."""
+    CSV behind it and the command that regenerates it; then the PNGs of ``figure_dir`` that no
+    experiment's ``Figure`` names (drawn by an experiment file's own script)."""
     figure_dir = Path(figure_dir)
     out = []
     for fam, exps in families.items():
@@ -190,6 +191,19 @@ def gallery(families: dict, figure_dir, figure_prefix: str = "") -> str:
                            f"({_cell(e.title)}); data `paper_figures/{stem}.csv`. Regenerate: "
                            f"`rlth check {e.name} --profile full` (figures only, from stored "
                            f"records: `rlth figures {e.name} --profile full`).\n")
+    shown = {f"{e.name}_{f.name}" for exps in families.values() for e in exps for f in e.figures}
+    extra = [p for p in sorted(figure_dir.glob("*.png")) if p.stem not in shown]
+    if extra:
+        out.append("## Figures drawn outside the harness\n")
+        for p in extra:
+            fam = next((f for f in sorted(families, key=len, reverse=True)
+                        if p.stem.startswith(f + "_")), None)
+            where = (f"written by `python experiments/{fam}.py` (see that file's docstring for "
+                     f"the options)" if fam else "not written by an experiment file")
+            out.append(f"### {p.stem}\n")
+            out.append(f"![{p.stem}]({figure_prefix}{p.name})\n")
+            out.append(f"A figure of the `{fam or '?'}` family that is not a harness `Figure`: "
+                       f"{where}; data `paper_figures/{p.stem}.csv`.\n")
     return "\n".join(out) + "\n"
 
 

@@ -82,9 +82,14 @@ def test_catalogue_and_gallery(figs):
                                    theorems={th.id: th})
     assert ":::{prf:theorem} Theorem 2\n:label: thm-t-a-rate" in cat
     assert "1 PASS, 1 FAIL" in cat and "![The rate](../pf/e1_rate.png)" in cat
+    (figs / "fam_simplex.png").write_bytes(b"png")          # drawn by the family's own script
     gal = report.gallery(families, figs, "x/")
     assert "![The rate](x/e1_rate.png)" in gal and "e1_absent" not in gal
     assert "`rlth check e1 --profile full`" in gal
+    assert gal.count("### e1_rate") == 1                       # not listed twice
+    outside = gal.split("## Figures drawn outside the harness")[1]
+    assert "![fam_simplex](x/fam_simplex.png)" in outside
+    assert "`python experiments/fam.py`" in outside
 
 
 def test_fidelity_summary_counts_tags():
