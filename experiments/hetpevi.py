@@ -224,14 +224,21 @@ E2 = Experiment(
 )
 
 
+def _garnet_trajectories(L, K, rng):
+    """``L`` perturbed sources of the Garnet target, each logged for ``K`` episodes under a
+    random partial-coverage behaviour (draws in this order: sources, behaviour, episodes):
+    ``(law, sol, occ, sources, behaviour, data)``."""
+    law, sol, occ = _garnet()
+    src = law.draw(L, rng=rng)
+    beh = partial_coverage(L, S_, A_, H_, rng=rng)
+    return law, sol, occ, src, beh, sample_source_trajectories(src, beh, K, rng=rng)
+
+
 # ============================================================================ E3: K per source
 def run_samples(params, rng):
     L, K = int(params["L"]), int(params["K"])
-    law, sol, occ = _garnet()
+    law, sol, occ, src, beh, data = _garnet_trajectories(L, K, rng)
     t = law.target
-    src = law.draw(L, rng=rng)
-    beh = partial_coverage(L, S_, A_, H_, rng=rng)
-    data = sample_source_trajectories(src, beh, K, rng=rng)
     kw = dict(delta=DELTA, union="cells")
     res = hetpevi(data, **kw)
     out = _mdp_metrics("het_", res, t, sol, occ)
@@ -299,11 +306,8 @@ E3 = Experiment(
 # ============================================================================ E4: fixed budget
 def run_budget(params, rng):
     L, K = int(params["L"]), int(params["K"])
-    law, sol, occ = _garnet()
+    law, sol, occ, src, beh, data = _garnet_trajectories(L, K, rng)
     t = law.target
-    src = law.draw(L, rng=rng)
-    beh = partial_coverage(L, S_, A_, H_, rng=rng)
-    data = sample_source_trajectories(src, beh, K, rng=rng)
     res = hetpevi(data, delta=DELTA, union="cells")
     out = _mdp_metrics("het_", res, t, sol, occ)
     out["floor"] = _floor(src, t, sol)

@@ -120,23 +120,28 @@ def _check_knobs(beta_scale, pilot_beta_scale, corr_scale, corr_form):
                   ("corr_scale", corr_scale)))
 
 
+def _constants(log_N, H, n_episodes, kappa, beta_scale, pilot_beta_scale, corr_scale,
+               corr_form, *, lam) -> dict:
+    """The constants of Algorithm 1 given the class's ``log N`` (``log N_b = 2 log N``)."""
+    log_NNb = 2.0 * log_N
+    return {
+        "beta": beta_scale * math.sqrt(log_N),
+        "beta_pilot": pilot_beta_scale * 2.0 * math.sqrt(log_NNb) * H ** 2,
+        "correction": variance_correction(log_NNb, H, n_episodes, kappa, form=corr_form,
+                                          scale=corr_scale),
+        "lam": lam, "eps": 0.0, "log_N": log_N, "log_NNb": log_NNb,
+    }
+
+
 def linear_constants(dim: int, horizon: int, n_episodes: int, delta: float, kappa: float, *,
                      beta_scale: float = 1.0, pilot_beta_scale: float = 1.0,
                      corr_scale: float = 1.0, corr_form: str = "sqrt_Kkappa") -> dict:
     """PNLSVI's constants for the linear class (module docstring, Fidelity)."""
     beta_scale, pilot_beta_scale, corr_scale = _check_knobs(beta_scale, pilot_beta_scale,
                                                             corr_scale, corr_form)
-    zeta = linear_log_term(dim, horizon, n_episodes, delta)
-    log_N = dim * zeta
-    log_NNb = 2.0 * log_N
-    H = horizon
-    return {
-        "beta": beta_scale * math.sqrt(log_N),
-        "beta_pilot": pilot_beta_scale * 2.0 * math.sqrt(log_NNb) * H ** 2,
-        "correction": variance_correction(log_NNb, H, n_episodes, kappa, form=corr_form,
-                                          scale=corr_scale),
-        "lam": 1.0 / H ** 2, "eps": 0.0, "log_N": log_N, "log_NNb": log_NNb,
-    }
+    log_N = dim * linear_log_term(dim, horizon, n_episodes, delta)
+    return _constants(log_N, horizon, n_episodes, kappa, beta_scale, pilot_beta_scale,
+                      corr_scale, corr_form, lam=1.0 / horizon ** 2)
 
 
 def pnlsvi_linear(phi, data, data_var, *, delta: float, kappa: float, beta_scale: float = 1.0,
@@ -318,16 +323,8 @@ def finite_constants(n_candidates: int, horizon: int, n_episodes: int, delta: fl
     n_candidates = check_positive_int("n_candidates", n_candidates)
     horizon = check_positive_int("horizon", horizon)
     log_N = math.log(2.0 * n_candidates * horizon / check_delta(delta))
-    log_NNb = 2.0 * log_N
-    H = horizon
-    return {
-        "beta": beta_scale * math.sqrt(log_N),
-        "beta_pilot": pilot_beta_scale * 2.0 * math.sqrt(log_NNb) * H ** 2,
-        "correction": variance_correction(log_NNb, H, n_episodes, kappa, form=corr_form,
-                                          scale=corr_scale),
-        "lam": check_positive_float("lam", lam), "eps": 0.0, "log_N": log_N,
-        "log_NNb": log_NNb,
-    }
+    return _constants(log_N, horizon, n_episodes, kappa, beta_scale, pilot_beta_scale,
+                      corr_scale, corr_form, lam=check_positive_float("lam", lam))
 
 
 def _finite_pass(F, data, *, beta, lam, eps, sigma2, second_moment):

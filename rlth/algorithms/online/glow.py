@@ -426,7 +426,19 @@ class _ClassLearner:
         return int(np.argmax(score))
 
 
-class GLOW(_ClassLearner):
+class _ConfidenceSetLearner(_ClassLearner):
+    """A learner that plays the optimistic member of its confidence set ``F(t)`` (GLOW, GOLF);
+    subclasses define :meth:`confidence_set`."""
+
+    def propose(self, t: int) -> int:
+        """Policy index of round ``t`` (1-based): the optimistic ``f`` in ``F(t)``."""
+        in_set = self.confidence_set(t)
+        self.qstar_kept &= bool(in_set[self.cq.true_index])
+        self.set_sizes.append(int(in_set.sum()))
+        return self._after_play(self._optimistic(in_set))
+
+
+class GLOW(_ConfidenceSetLearner):
     """GLOW (Algorithm 1, ``K = 1``) on a finite model class; see the module docstring.
 
     Parameters
@@ -488,15 +500,7 @@ class GLOW(_ClassLearner):
             ok &= vals.max(axis=1) <= beta
         return ok
 
-    def propose(self, t: int) -> int:
-        """Policy index of round ``t`` (1-based): the optimistic ``f`` in ``F(t)``."""
-        in_set = self.confidence_set(t)
-        self.qstar_kept &= bool(in_set[self.cq.true_index])
-        self.set_sizes.append(int(in_set.sum()))
-        return self._after_play(self._optimistic(in_set))
-
-
-class GOLF(_ClassLearner):
+class GOLF(_ConfidenceSetLearner):
     """GOLF (Jin, Liu, Miryoosefi 2021) on the value class ``F = {Q*_M}``.
 
     ``F(t) = {f : for all h, sum (f_h - y_f)^2 - min_{g in F} sum (g_h - y_f)^2 <= beta}`` with
@@ -532,13 +536,6 @@ class GOLF(_ClassLearner):
             excess = np.diag(loss) - loss.min(axis=1)
             ok &= excess <= self.beta
         return ok
-
-    def propose(self, t: int) -> int:
-        in_set = self.confidence_set(t)
-        self.qstar_kept &= bool(in_set[self.cq.true_index])
-        self.set_sizes.append(int(in_set.sum()))
-        return self._after_play(self._optimistic(in_set))
-
 
 class UniformExploration(_ClassLearner):
     """Baseline: every round plays a uniformly random policy of ``Pi`` (no learning)."""
