@@ -9,28 +9,33 @@ Instances, A = 4:
   most 5 successors, all within one grid row of the state: the gather of ``V[s']`` walks memory
   almost in order), n = 100, 316, 1000.
 
-Finite horizon, H = 50, value only (``optimal_value``, the memory-light solve; its kernel
-:func:`rlth._kernels.csr.csr_backward_values` is timed directly so both index layouts run the
-same call):
+Finite horizon, H = 50, value only (``optimal_value``, the memory-light solve; its driver
+``backward_values`` of :mod:`rlth._kernels.csr` is timed directly so both flavours run the same
+call):
 
-* rlth on the int32 index layout the models now store, and on int64 copies of the same arrays
-  (the layout before; same kernel source, numba specialises on the dtype);
+* rlth serial (:data:`rlth._kernels.csr.SERIAL`, one core) and threaded
+  (:data:`rlth._kernels.csr.THREADED`, numba's threads: the one ``optimal_value`` runs at these
+  sizes, :func:`rlth._kernels.csr.drivers_for`); both return the same bits;
 * quantecon ``DiscreteDP`` in state-action-pair form with the model's ``scipy.sparse`` ``Q``
   and ``backward_induction`` (beta = 1), and a plain ``scipy.sparse`` recursion ``v <- max_a
   (r + P v)`` (one CSR matvec per stage);
-* the bandwidth floor: the bytes one backup must stream (the stage's CSR ``data``, ``indices``,
+* the bandwidth floors: the bytes one backup must stream (the stage's CSR ``data``, ``indices``,
   ``indptr``, the rewards ``R[S, A]``, one read and one write of ``V[S]``) at the fastest
-  streaming read of a 1 GiB array measured in this run, times H;
-* the gather floor: a numba loop that does only ``acc += data[k] * V[indices[k]]`` over the
-  same arrays (no row bookkeeping, no rewards, no max, no store), H times: the least work any
-  CSR Bellman backup must do, including the random reads of ``V[s']`` that the bandwidth floor
-  does not count.
+  streaming read of a 1 GiB array measured in this run, on one thread (numpy's sum) and on
+  numba's threads (a ``prange`` sum), times H;
+* the gather floors: a numba loop that does only ``acc += data[k] * V[indices[k]]`` over the
+  same arrays (no row bookkeeping, no rewards, no max, no store), H times, on one thread and
+  split over numba's threads: the least work any CSR Bellman backup must do, including the
+  random reads of ``V[s']`` that the bandwidth floor does not count.
+
+The serial flavour is held to the one-thread floors and the threaded one to the threaded floors;
+quantecon and scipy run on one thread.
 
 Discounted, gamma = 0.99, ``||V - V*||_inf <= 1e-6`` certified by both (Garnet): rlth
 ``value_iteration`` (``tol = 1e-6``) against quantecon ``DiscreteDP.solve('value_iteration',
 epsilon=2e-6, max_iter=1e6)`` (its stopping rule bounds the same error by ``epsilon / 2``; its
 default ``max_iter = 250`` stops far earlier at gamma = 0.99), a scipy.sparse VI with the same
-rule, and the rlth VI kernel on int64 copies of the index arrays (the layout before).
+rule, and rlth's serial VI driver (``value_iteration`` runs the threaded one at these sizes).
 
 Peak memory, each in a fresh subprocess: the model is built, compiled kernels loaded, freed
 memory handed back to the OS (``malloc_trim``) and the peak-RSS counter reset
@@ -56,7 +61,8 @@ import time
 import warnings
 
 import numpy as np
-from numba import njit
+import numba
+from numba import njit, prange
 
 SIZES = [10**4, 10**5, 10**6]
 A, BRANCHING, H, GAMMA, TOL = 4, 4, 50, 0.99, 1e-6
@@ -69,6 +75,27 @@ def _gather(indices, data, v):
     acc = 0.0
     for k in range(indices.size):
         acc += data[k] * v[np.uint64(indices[k])]
+    return acc
+
+
+@njit(cache=True, parallel=True, fastmath={"reassoc", "contract"})
+def _gather_threaded(indices, data, v, n_parts):
+    # the same products split into n_parts contiguous runs over numba's threads
+    part = np.zeros(n_parts)
+    n = indices.size
+    for p in prange(n_parts):
+        acc = 0.0
+        for k in range(p * n // n_parts, (p + 1) * n // n_parts):
+            acc += data[k] * v[np.uint64(indices[k])]
+        part[p] = acc
+    return part.sum()
+
+
+@njit(cache=True, parallel=True, fastmath=True)
+def _threaded_sum(x):
+    acc = 0.0
+    for i in prange(x.size):
+        acc += x[i]
     return acc
 
 
@@ -105,9 +132,12 @@ def _race(fns: dict, repeats: int) -> dict:
     return best
 
 
-def _stream_read_gbps(repeats=5) -> float:
-    x = np.ones(2**27)                                   # 1 GiB, far beyond every cache
-    return x.nbytes / _best(lambda: x.sum(), repeats) / 1e9
+def _stream_read_gbps(repeats=5) -> tuple[float, float]:
+    """Streaming read of 1 GiB (far beyond every cache) in GB/s: one thread, numba's threads."""
+    x = np.ones(2**27)
+    _threaded_sum(x)
+    return (x.nbytes / _best(lambda: x.sum(), repeats) / 1e9,
+            x.nbytes / _best(lambda: _threaded_sum(x), repeats) / 1e9)
 
 
 def _scipy_bi(P2, r, S, H):
@@ -138,15 +168,9 @@ def _qe(m, beta):
         return qe_ddp.DiscreteDP(R, m.P_matrix(), beta, s_idx, a_idx)
 
 
-def _layouts(m):
-    """The model's index arrays (int32) and int64 copies of them (the layout before)."""
-    return {"int32": (m.indptr, m.indices),
-            "int64": (m.indptr.astype(np.int64), m.indices.astype(np.int64))}
-
-
 def bench_finite(kind, S, repeats, bw, out):
     import quantecon.markov.ddp as qe_ddp
-    from rlth._kernels.csr import csr_backward_values
+    from rlth._kernels.csr import SERIAL, THREADED
     from rlth.solvers.dp import optimal_value
     m = _garnet(S, horizon=H) if kind == "garnet" else _grid(S, H)
     S = m.n_states
@@ -155,33 +179,32 @@ def bench_finite(kind, S, repeats, bw, out):
     r = np.asarray(m.R_stages[0]).reshape(-1)
     ddp = _qe(m, 1.0)
     v = np.random.default_rng(0).random(S)
-    lay = _layouts(m)
-    vals = {}
-    for name, (ip, ix) in lay.items():                   # compile / cache load, then check
-        vals[name] = csr_backward_values(ip, ix, m.data, m.R_stages, H, m.rho)
-        _gather(ix, m.data, v)
-    assert vals["int32"] == vals["int64"] == optimal_value(m), "layouts disagree"
+    args = (m.indptr, m.indices, m.data, m.R_stages, H, m.rho)
+    n_parts = numba.get_num_threads()
+    vals = {"serial": SERIAL.backward_values(*args), "threaded": THREADED.backward_values(*args)}
+    _gather(m.indices, m.data, v), _gather_threaded(m.indices, m.data, v, n_parts)
+    assert vals["serial"] == vals["threaded"] == optimal_value(m), "flavours disagree"
     vs, _ = qe_ddp.backward_induction(ddp, H)
-    assert abs(float(m.rho @ vs[0]) - vals["int32"]) < 1e-9 * H, "rlth and quantecon disagree"
+    assert abs(float(m.rho @ vs[0]) - vals["serial"]) < 1e-9 * H, "rlth and quantecon disagree"
     row = dict(kind=kind, S=S, nnz=m.nnz, csr_MB=m.nbytes / 1e6)
-    fns = {}
-    for name, (ip, ix) in lay.items():
-        fns[f"rlth_{name}"] = (lambda ip=ip, ix=ix:
-                               csr_backward_values(ip, ix, m.data, m.R_stages, H, m.rho))
-        fns[f"gather_{name}"] = lambda ix=ix: [_gather(ix, m.data, v) for _ in range(H)]
-        sweep_bytes = ip.nbytes + ix.nbytes + m.data.nbytes + m.R_stages[0].nbytes + 16 * S
-        row[f"bw_{name}"] = H * sweep_bytes / (bw * 1e9)
-    fns["quantecon"] = lambda: qe_ddp.backward_induction(ddp, H)
-    fns["scipy"] = lambda: _scipy_bi(P2, r, S, H)
-    row.update(_race(fns, repeats))
+    sweep_bytes = (m.indptr.nbytes + m.indices.nbytes + m.data.nbytes + m.R_stages[0].nbytes
+                   + 16 * S)
+    row["bw1"], row["bw2"] = (H * sweep_bytes / (g * 1e9) for g in bw)
+    row.update(_race({
+        "serial": lambda: SERIAL.backward_values(*args),
+        "threaded": lambda: THREADED.backward_values(*args),
+        "gather1": lambda: [_gather(m.indices, m.data, v) for _ in range(H)],
+        "gather2": lambda: [_gather_threaded(m.indices, m.data, v, n_parts) for _ in range(H)],
+        "quantecon": lambda: qe_ddp.backward_induction(ddp, H),
+        "scipy": lambda: _scipy_bi(P2, r, S, H)}, repeats))
     out(f"  {kind} finite S={S:.0e}: " + ", ".join(
-        f"{k} {row[k]:.3f} s" for k in ("rlth_int32", "rlth_int64", "quantecon", "scipy",
-                                       "bw_int32", "gather_int32", "gather_int64")))
+        f"{k} {row[k]:.3f} s" for k in ("serial", "threaded", "quantecon", "scipy", "bw1", "bw2",
+                                       "gather1", "gather2")))
     return row
 
 
 def bench_discounted(S, repeats, out):
-    from rlth._kernels.csr import csr_value_iteration
+    from rlth._kernels.csr import SERIAL
     from rlth.solvers.dp import value_iteration
     m = _garnet(S, gamma=GAMMA)
     P2 = m.P_matrix()
@@ -190,19 +213,19 @@ def bench_discounted(S, repeats, out):
     sol = value_iteration(m, tol=TOL)
     qe = ddp.solve(method="value_iteration", epsilon=2 * TOL, max_iter=10**6)
     assert np.max(np.abs(sol.V - qe.v)) <= 2 * TOL + sol.error_bound, "VI solutions disagree"
-    ip, ix = _layouts(m)["int64"]
 
-    def wide():                                          # the VI kernel on the int64 layout
+    def serial():
         v, work = np.zeros(S), np.empty(S)
-        return csr_value_iteration(ip, ix, m.data, m.R, GAMMA, TOL, 10**6, v, work)
-    n_wide, _ = wide()
-    row = dict(S=S, sweeps=sol.n_iter, wide_sweeps=int(n_wide), qe_sweeps=qe.num_iter)
-    row.update(_race({"rlth": lambda: value_iteration(m, tol=TOL), "rlth_int64": wide,
+        return SERIAL.value_iteration(m.indptr, m.indices, m.data, m.R, GAMMA, TOL, 10**6, v,
+                                      work)
+    n_serial, _ = serial()
+    row = dict(S=S, sweeps=sol.n_iter, serial_sweeps=int(n_serial), qe_sweeps=qe.num_iter)
+    row.update(_race({"rlth": lambda: value_iteration(m, tol=TOL), "rlth_serial": serial,
                       "quantecon": lambda: ddp.solve(method="value_iteration",
                                                      epsilon=2 * TOL, max_iter=10**6),
                       "scipy": lambda: _scipy_vi(P2, r, S, GAMMA, TOL)}, repeats))
-    out(f"  discounted S={S:.0e}: rlth {row['rlth']:.3f} s ({sol.n_iter} sweeps), int64 "
-        f"layout {row['rlth_int64']:.3f} s ({n_wide}), quantecon {row['quantecon']:.3f} s "
+    out(f"  discounted S={S:.0e}: rlth {row['rlth']:.3f} s ({sol.n_iter} sweeps), serial "
+        f"{row['rlth_serial']:.3f} s ({n_serial}), quantecon {row['quantecon']:.3f} s "
         f"({qe.num_iter}), scipy {row['scipy']:.3f} s")
     return row
 
@@ -280,38 +303,39 @@ def peak_memory(instance, solve, S):
 
 
 def _finite_table(rows):
-    lines = ["| instance | S | nnz | CSR MB (int32) | rlth int32 | rlth int64 (before) "
-             "| quantecon | scipy | quantecon / rlth | scipy / rlth | int64 / int32 "
-             "| rlth / bw floor (before) | rlth / gather floor (before) |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| instance | S | nnz | CSR MB | rlth serial | rlth threaded | quantecon | scipy "
+             "| quantecon / rlth threaded (serial) | scipy / rlth threaded (serial) "
+             "| serial / threaded | serial / bw floor 1 | threaded / bw floor 2 "
+             "| serial / gather floor 1 | threaded / gather floor 2 |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        t, w = r["rlth_int32"], r["rlth_int64"]
+        t1, t2 = r["serial"], r["threaded"]
         lines.append(
-            f"| {r['kind']} | {r['S']:.0e} | {r['nnz']:.2e} | {r['csr_MB']:.0f} | {t:.3f} s "
-            f"| {w:.3f} s | {r['quantecon']:.3f} s | {r['scipy']:.3f} s "
-            f"| {r['quantecon'] / t:.2f} ({r['quantecon'] / w:.2f}) "
-            f"| {r['scipy'] / t:.2f} ({r['scipy'] / w:.2f}) | {w / t:.2f} "
-            f"| {t / r['bw_int32']:.2f} ({w / r['bw_int64']:.2f}) "
-            f"| {t / r['gather_int32']:.2f} ({w / r['gather_int64']:.2f}) |")
+            f"| {r['kind']} | {r['S']:.0e} | {r['nnz']:.2e} | {r['csr_MB']:.0f} | {t1:.3f} s "
+            f"| {t2:.3f} s | {r['quantecon']:.3f} s | {r['scipy']:.3f} s "
+            f"| {r['quantecon'] / t2:.2f} ({r['quantecon'] / t1:.2f}) "
+            f"| {r['scipy'] / t2:.2f} ({r['scipy'] / t1:.2f}) | {t1 / t2:.2f} "
+            f"| {t1 / r['bw1']:.2f} | {t2 / r['bw2']:.2f} "
+            f"| {t1 / r['gather1']:.2f} | {t2 / r['gather2']:.2f} |")
     return lines
 
 
 def _floor_table(rows):
-    lines = ["| instance | S | bw floor int32 | gather floor int32 | bw floor int64 "
-             "| gather floor int64 | gather / bw (int32) |", "|---|---|---|---|---|---|---|"]
+    lines = ["| instance | S | bw floor 1 | gather floor 1 | bw floor 2 | gather floor 2 "
+             "| gather / bw, 1 thread | gather / bw, threads |", "|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        lines.append(f"| {r['kind']} | {r['S']:.0e} | {r['bw_int32']:.3f} s "
-                     f"| {r['gather_int32']:.3f} s | {r['bw_int64']:.3f} s "
-                     f"| {r['gather_int64']:.3f} s | {r['gather_int32'] / r['bw_int32']:.2f} |")
+        lines.append(f"| {r['kind']} | {r['S']:.0e} | {r['bw1']:.3f} s "
+                     f"| {r['gather1']:.3f} s | {r['bw2']:.3f} s | {r['gather2']:.3f} s "
+                     f"| {r['gather1'] / r['bw1']:.2f} | {r['gather2'] / r['bw2']:.2f} |")
     return lines
 
 
 def _disc_table(rows):
-    lines = [f"| S | rlth VI gamma={GAMMA} tol {TOL:g} | sweeps | rlth int64 layout (before) "
-             "| quantecon | sweeps | scipy | quantecon / rlth (before) | scipy / rlth (before) "
-             "| int64 / int32 |", "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [f"| S | rlth VI gamma={GAMMA} tol {TOL:g} | sweeps | rlth serial "
+             "| quantecon | sweeps | scipy | quantecon / rlth (serial) | scipy / rlth (serial) "
+             "| serial / rlth |", "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        t, w = r["rlth"], r["rlth_int64"]
+        t, w = r["rlth"], r["rlth_serial"]
         lines.append(f"| {r['S']:.0e} | {t:.2f} s | {r['sweeps']} | {w:.2f} s "
                      f"| {r['quantecon']:.2f} s | {r['qe_sweeps']} | {r['scipy']:.2f} s "
                      f"| {r['quantecon'] / t:.2f} ({r['quantecon'] / w:.2f}) "
@@ -361,14 +385,18 @@ def main(argv=None) -> int:
         print(msg, flush=True)
 
     bw = _stream_read_gbps()
-    out(f"streaming read: {bw:.1f} GB/s (cpus {os.cpu_count()}, load {os.getloadavg()[0]:.2f})")
-    lines = [f"Streaming read {bw:.1f} GB/s, load {os.getloadavg()[0]:.2f} at the start, "
-             f"{repeats} interleaved rounds per timing (best kept)."]
+    threads = numba.get_num_threads()
+    out(f"streaming read: {bw[0]:.1f} GB/s on 1 thread, {bw[1]:.1f} GB/s on {threads} "
+        f"(cpus {os.cpu_count()}, load {os.getloadavg()[0]:.2f})")
+    lines = [f"Streaming read {bw[0]:.1f} GB/s on one thread, {bw[1]:.1f} GB/s on numba's "
+             f"{threads} threads; load {os.getloadavg()[0]:.2f} at the start, {repeats} "
+             "interleaved rounds per timing (best kept)."]
     if "finite" in parts:
         fin = [bench_finite(kind, S, repeats, bw, out) for kind in ("garnet", "grid")
                for S in sizes]
-        lines += ["", f"Finite horizon H = {H}, value only; in parentheses: the int64 layout "
-                  "(before)", ""] + _finite_table(fin) + [""] + _floor_table(fin)
+        lines += ["", f"Finite horizon H = {H}, value only; floor 1: one thread, floor 2: "
+                  f"numba's {threads} threads", ""] + _finite_table(fin) + [""]
+        lines += _floor_table(fin)
     if "discounted" in parts:
         disc = [bench_discounted(S, repeats if S < 10**6 else 1, out) for S in sizes]
         lines += [""] + _disc_table(disc)

@@ -13,30 +13,48 @@ one specialisation per dtype from the same source, and the sums run in the same 
 layouts give the same bits.  Beyond the streamed CSR arrays each stored transition gathers
 ``V[s']`` at an arbitrary position: for random successors that gather, not the stream, bounds a
 sweep once ``V`` leaves the core's caches (``experiments/benchmarks/sparse.py`` measures both
-floors).  The row sums are accumulated left to right in the
-stored (sorted) order; maxima take the lowest action index on ties, as the dense kernels.
-Strict IEEE arithmetic except ``reassoc``/``contract`` inside the dot products (as the dense
-kernels, :mod:`rlth._kernels.dp`), which keeps inf/NaN semantics.  Every loop is serial: on
-this machine kind (2 cores, usually shared by a sweep's worker processes) a ``prange`` over the
-states of a stage was 1.05-16x *slower* than the serial loop at S = 1e3..1e6 under load (thread
-wake-ups per stage), and a sweep parallelises over seeds instead (docs/explanation/performance.md).
+floors).  The row sums are accumulated left to right in the stored (sorted) order; maxima take
+the lowest action index on ties, as the dense kernels, by a select rather than a branch (a
+branch on which action wins is unpredictable on random models, and each misprediction discards
+the gathers issued after it: 1.2x on the 1e6 gridworld).  Strict IEEE arithmetic except
+``reassoc``/``contract`` inside the dot products (as the dense kernels, :mod:`rlth._kernels.dp`),
+which keeps inf/NaN semantics.
+
+Serial or threaded, same bits.  The maths lives in per-block functions (``_*_block``: a run of
+states ``lo <= s < hi`` of one stage, serial).  The drivers loop over the stages and hand the
+blocks of :data:`BLOCK` states to ``range`` (:data:`SERIAL`) or to numba's ``prange``
+(:data:`THREADED`, numba's thread count); each state's value depends only on the previous
+stage, and the per-block maxima are folded in block order, so both give identical arrays.
+:func:`drivers_for` picks: threaded from :data:`THREADED_MIN_ROWS` rows per stage when numba has
+more than one thread (a sweep's worker processes set it to 1, so they never oversubscribe),
+serial below, where waking the threads costs more than a stage (performance section 4).
 
 Sampling: :func:`csr_alias_tables` builds one alias table per row over the row's support only
 (O(nnz) memory), and :func:`csr_draw` draws a successor with one uniform.
 """
 from __future__ import annotations
 
+from typing import Callable, NamedTuple
+
+import numba
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from .sampling import alias_draw, vose_row
 
-__all__ = ["csr_backward_induction", "csr_backward_values", "csr_evaluate_finite",
-           "csr_fh_residual", "csr_bellman_sweep", "csr_value_iteration", "csr_q_discounted",
+__all__ = ["BLOCK", "THREADED_MIN_ROWS", "SERIAL", "THREADED", "drivers_for", "CSRDrivers",
            "csr_occupancy", "csr_alias_tables", "csr_draw", "csr_multinomial_rows",
            "column_counts"]
 
 _FM = {"reassoc", "contract"}
+
+#: States per block, the unit a stage is split into between threads (and over which the
+#: residual's and value iteration's sup norms are taken before being folded in block order).
+BLOCK = 4096
+
+#: Rows ``S * A`` per stage from which :func:`drivers_for` uses the threaded drivers (2^16:
+#: S = 16384 at A = 4, where one serial stage takes about 1 ms).
+THREADED_MIN_ROWS = 1 << 16
 
 
 @njit(cache=True, fastmath=_FM)
@@ -50,63 +68,49 @@ def _row_dot(indptr, indices, data, r, v):
 
 
 @njit(cache=True)
-def _stage_opt(indptr, indices, data, R_h, hp, V_next, V_h, Q_h, pi_h, store_q):
-    S, A = R_h.shape
-    for s in range(S):
+def _max_backup(indptr, indices, data, R_h, row0, gamma, v, s):
+    """``max_a R_h[s, a] + gamma P[row0 + s A + a] . v`` (``gamma = 1`` is exact)."""
+    A = R_h.shape[1]
+    best = -np.inf
+    for a in range(A):
+        q = R_h[s, a] + gamma * _row_dot(indptr, indices, data, row0 + s * A + a, v)
+        best = q if q > best else best
+    return best
+
+
+@njit(cache=True)
+def _opt_block(indptr, indices, data, R_h, row0, V_next, lo, hi, V_h, Q_h, pi_h):
+    """``Q_h = R_h + P_h V_next``, ``V_h = max_a Q_h`` and ``pi_h`` its lowest argmax (by
+    selects; NaN never wins, as in the dense kernels) on the block."""
+    A = R_h.shape[1]
+    for s in range(lo, hi):
         best = -np.inf
         arg = 0
         for a in range(A):
-            q = R_h[s, a] + _row_dot(indptr, indices, data, (hp * S + s) * A + a, V_next)
-            if store_q:
-                Q_h[s, a] = q
-            if q > best:
-                best = q
-                arg = a
+            q = R_h[s, a] + _row_dot(indptr, indices, data, row0 + s * A + a, V_next)
+            Q_h[s, a] = q
+            better = q > best
+            best = q if better else best
+            arg = a if better else arg
         V_h[s] = best
         pi_h[s] = arg
 
 
 @njit(cache=True)
-def csr_backward_induction(indptr, indices, data, R_stages, H, V, Q, pi, store_q):
-    """Optimal ``V[H+1, S]`` (``V[H] = 0`` set here), ``pi[H, S]`` and, if ``store_q``,
-    ``Q[H, S, A]`` (``Q`` may be a dummy ``(1, 1, 1)`` array otherwise)."""
-    S = R_stages.shape[1]
-    n_p = (indptr.size - 1) // (S * R_stages.shape[2])
-    V[H, :] = 0.0
-    for h in range(H - 1, -1, -1):
-        hp = h if n_p > 1 else 0
-        hr = h if R_stages.shape[0] > 1 else 0
-        Qh = Q[h] if store_q else Q[0]
-        _stage_opt(indptr, indices, data, R_stages[hr], hp, V[h + 1], V[h], Qh, pi[h], store_q)
+def _value_block(indptr, indices, data, R_h, row0, V_next, lo, hi, V_h):
+    """``V_h[s] = max_a R_h[s, a] + P_h V_next`` on the block (no ``Q``, no policy)."""
+    for s in range(lo, hi):
+        V_h[s] = _max_backup(indptr, indices, data, R_h, row0, 1.0, V_next, s)
 
 
 @njit(cache=True)
-def csr_backward_values(indptr, indices, data, R_stages, H, rho):
-    """``rho @ V*_0`` keeping two value vectors only (O(S) memory beyond the model)."""
-    S, A = R_stages.shape[1], R_stages.shape[2]
-    n_p = (indptr.size - 1) // (S * A)
-    v_next = np.zeros(S)
-    v = np.empty(S)
-    pi = np.empty(S, dtype=np.int64)
-    dummy = np.empty((1, 1))
-    for h in range(H - 1, -1, -1):
-        hp = h if n_p > 1 else 0
-        hr = h if R_stages.shape[0] > 1 else 0
-        _stage_opt(indptr, indices, data, R_stages[hr], hp, v_next, v, dummy, pi, False)
-        v, v_next = v_next, v
-    out = 0.0
-    for s in range(S):
-        out += rho[s] * v_next[s]
-    return out
-
-
-@njit(cache=True)
-def _stage_eval(indptr, indices, data, R_h, hp, pi_h, V_next, V_h, Q_h):
-    S, A = R_h.shape
-    for s in range(S):
+def _eval_block(indptr, indices, data, R_h, row0, pi_h, V_next, lo, hi, V_h, Q_h):
+    """``Q_h = R_h + P_h V_next`` and ``V_h[s] = sum_a pi_h[s, a] Q_h[s, a]`` on the block."""
+    A = R_h.shape[1]
+    for s in range(lo, hi):
         acc = 0.0
         for a in range(A):
-            q = R_h[s, a] + _row_dot(indptr, indices, data, (hp * S + s) * A + a, V_next)
+            q = R_h[s, a] + _row_dot(indptr, indices, data, row0 + s * A + a, V_next)
             Q_h[s, a] = q
             if pi_h[s, a] != 0.0:
                 acc += pi_h[s, a] * q
@@ -114,92 +118,187 @@ def _stage_eval(indptr, indices, data, R_h, hp, pi_h, V_next, V_h, Q_h):
 
 
 @njit(cache=True)
-def csr_evaluate_finite(indptr, indices, data, R_stages, H, pi, V, Q):
-    """``V^pi[H+1, S]`` and ``Q^pi[H, S, A]`` of a stochastic policy ``pi[Hpi, S, A]``."""
-    S, A = R_stages.shape[1], R_stages.shape[2]
-    n_p = (indptr.size - 1) // (S * A)
-    V[H, :] = 0.0
-    for h in range(H - 1, -1, -1):
-        hp = h if n_p > 1 else 0
-        hr = h if R_stages.shape[0] > 1 else 0
-        hpi = h if pi.shape[0] > 1 else 0
-        _stage_eval(indptr, indices, data, R_stages[hr], hp, pi[hpi], V[h + 1], V[h], Q[h])
-
-
-@njit(cache=True)
-def _stage_residual(indptr, indices, data, R_h, hp, pi_h, use_pi, V_next, V_h):
-    S, A = R_h.shape
+def _residual_block(indptr, indices, data, R_h, row0, pi_h, use_pi, V_next, V_h, lo, hi):
+    """``max_s |(T_h V_next)(s) - V_h[s]|`` on the block (``T^pi`` if ``use_pi``)."""
+    A = R_h.shape[1]
     worst = 0.0
-    for s in range(S):
-        best = -np.inf
-        acc = 0.0
-        for a in range(A):
-            q = R_h[s, a] + _row_dot(indptr, indices, data, (hp * S + s) * A + a, V_next)
-            if use_pi:
+    for s in range(lo, hi):
+        if use_pi:
+            t = 0.0
+            for a in range(A):
+                q = R_h[s, a] + _row_dot(indptr, indices, data, row0 + s * A + a, V_next)
                 if pi_h[s, a] != 0.0:
-                    acc += pi_h[s, a] * q
-            elif q > best:
-                best = q
-        t = acc if use_pi else best
+                    t += pi_h[s, a] * q
+        else:
+            t = _max_backup(indptr, indices, data, R_h, row0, 1.0, V_next, s)
         worst = max(worst, abs(t - V_h[s]))
     return worst
 
 
 @njit(cache=True)
-def csr_fh_residual(indptr, indices, data, R_stages, H, V, pi, use_pi):
-    """``max(max_h ||T_h V[h+1] - V[h]||_inf, ||V[H]||_inf)`` (``T^pi`` if ``use_pi``)."""
-    S, A = R_stages.shape[1], R_stages.shape[2]
-    n_p = (indptr.size - 1) // (S * A)
-    out = 0.0
-    for s in range(S):
-        out = max(out, abs(V[H, s]))
-    for h in range(H):
-        hp = h if n_p > 1 else 0
-        hr = h if R_stages.shape[0] > 1 else 0
-        hpi = h if pi.shape[0] > 1 else 0
-        out = max(out, _stage_residual(indptr, indices, data, R_stages[hr], hp, pi[hpi], use_pi,
-                                       V[h + 1], V[h]))
-    return out
-
-
-@njit(cache=True)
-def csr_q_discounted(indptr, indices, data, R, gamma, v, Q):
-    """``Q = R + gamma P v`` for a discounted model."""
-    S, A = R.shape
-    for s in range(S):
-        for a in range(A):
-            Q[s, a] = R[s, a] + gamma * _row_dot(indptr, indices, data, s * A + a, v)
-
-
-@njit(cache=True)
-def csr_bellman_sweep(indptr, indices, data, R, gamma, v, out):
-    """``out = T v`` (Jacobi); returns ``||out - v||_inf``."""
-    S, A = R.shape
+def _sweep_block(indptr, indices, data, R, gamma, v, lo, hi, out):
+    """``out[s] = (T v)(s)`` on the block; returns ``max_s |out[s] - v[s]|`` there."""
     diff = 0.0
-    for s in range(S):
-        best = -np.inf
-        for a in range(A):
-            q = R[s, a] + gamma * _row_dot(indptr, indices, data, s * A + a, v)
-            if q > best:
-                best = q
+    for s in range(lo, hi):
+        best = _max_backup(indptr, indices, data, R, 0, gamma, v, s)
         out[s] = best
         diff = max(diff, abs(best - v[s]))
     return diff
 
 
 @njit(cache=True)
-def csr_value_iteration(indptr, indices, data, R, gamma, tol, max_iter, v, work):
-    """Sweeps ``v <- T v`` until ``gamma ||v_{k+1} - v_k|| <= tol (1 - gamma)`` or ``max_iter``;
-    returns ``(sweeps, last diff)`` with ``v`` holding the last iterate."""
-    n = 0
-    diff = np.inf
-    while n < max_iter:
-        diff = csr_bellman_sweep(indptr, indices, data, R, gamma, v, work)
-        v[:] = work
-        n += 1
-        if gamma * diff <= tol * (1.0 - gamma):
-            break
-    return n, diff
+def _q_block(indptr, indices, data, R, gamma, v, lo, hi, Q):
+    """``Q[s] = R[s] + gamma P[s] v`` on the block."""
+    A = R.shape[1]
+    for s in range(lo, hi):
+        for a in range(A):
+            Q[s, a] = R[s, a] + gamma * _row_dot(indptr, indices, data, s * A + a, v)
+
+
+@njit(cache=True)
+def _fold_max(x):
+    out = 0.0
+    for i in range(x.size):
+        out = max(out, x[i])
+    return out
+
+
+class CSRDrivers(NamedTuple):
+    """The stage drivers of one flavour (:data:`SERIAL` or :data:`THREADED`)."""
+
+    backward_induction: Callable
+    backward_values: Callable
+    evaluate_finite: Callable
+    fh_residual: Callable
+    q_discounted: Callable
+    value_iteration: Callable
+
+
+def _drivers(loop) -> CSRDrivers:
+    """Compile the drivers with ``loop`` over the blocks of a stage: ``range`` or ``prange``.
+
+    ``loop`` is the closure's only free variable, so numba's cache keys the two flavours apart.
+    """
+
+    @njit(cache=True, parallel=loop is prange)
+    def backward_induction(indptr, indices, data, R_stages, H, V, Q, pi):
+        """Optimal ``V[H+1, S]`` (``V[H] = 0`` set here), ``Q[H, S, A]`` and ``pi[H, S]``."""
+        S, A = R_stages.shape[1], R_stages.shape[2]
+        n_p = (indptr.size - 1) // (S * A)
+        nb = (S + BLOCK - 1) // BLOCK
+        for s in range(S):
+            V[H, s] = 0.0
+        for h in range(H - 1, -1, -1):
+            row0 = (h if n_p > 1 else 0) * S * A
+            R_h = R_stages[h if R_stages.shape[0] > 1 else 0]
+            V_next, V_h, Q_h, pi_h = V[h + 1], V[h], Q[h], pi[h]
+            for b in loop(nb):
+                _opt_block(indptr, indices, data, R_h, row0, V_next, b * BLOCK,
+                           min(S, (b + 1) * BLOCK), V_h, Q_h, pi_h)
+
+    @njit(cache=True, parallel=loop is prange)
+    def backward_values(indptr, indices, data, R_stages, H, rho):
+        """``rho @ V*_0`` keeping two value vectors only (O(S) memory beyond the model)."""
+        S, A = R_stages.shape[1], R_stages.shape[2]
+        n_p = (indptr.size - 1) // (S * A)
+        nb = (S + BLOCK - 1) // BLOCK
+        v_next = np.zeros(S)
+        v = np.empty(S)
+        for h in range(H - 1, -1, -1):
+            row0 = (h if n_p > 1 else 0) * S * A
+            R_h = R_stages[h if R_stages.shape[0] > 1 else 0]
+            for b in loop(nb):
+                _value_block(indptr, indices, data, R_h, row0, v_next, b * BLOCK,
+                             min(S, (b + 1) * BLOCK), v)
+            v, v_next = v_next, v
+        out = 0.0
+        for s in range(S):
+            out += rho[s] * v_next[s]
+        return out
+
+    @njit(cache=True, parallel=loop is prange)
+    def evaluate_finite(indptr, indices, data, R_stages, H, pi, V, Q):
+        """``V^pi[H+1, S]`` and ``Q^pi[H, S, A]`` of a stochastic policy ``pi[Hpi, S, A]``."""
+        S, A = R_stages.shape[1], R_stages.shape[2]
+        n_p = (indptr.size - 1) // (S * A)
+        nb = (S + BLOCK - 1) // BLOCK
+        for s in range(S):
+            V[H, s] = 0.0
+        for h in range(H - 1, -1, -1):
+            row0 = (h if n_p > 1 else 0) * S * A
+            R_h = R_stages[h if R_stages.shape[0] > 1 else 0]
+            pi_h = pi[h if pi.shape[0] > 1 else 0]
+            V_next, V_h, Q_h = V[h + 1], V[h], Q[h]
+            for b in loop(nb):
+                _eval_block(indptr, indices, data, R_h, row0, pi_h, V_next, b * BLOCK,
+                            min(S, (b + 1) * BLOCK), V_h, Q_h)
+
+    @njit(cache=True, parallel=loop is prange)
+    def fh_residual(indptr, indices, data, R_stages, H, V, pi, use_pi):
+        """``max(max_h ||T_h V[h+1] - V[h]||_inf, ||V[H]||_inf)`` (``T^pi`` if ``use_pi``)."""
+        S, A = R_stages.shape[1], R_stages.shape[2]
+        n_p = (indptr.size - 1) // (S * A)
+        nb = (S + BLOCK - 1) // BLOCK
+        out = 0.0
+        for s in range(S):
+            out = max(out, abs(V[H, s]))
+        worst = np.zeros(nb)
+        for h in range(H):
+            row0 = (h if n_p > 1 else 0) * S * A
+            R_h = R_stages[h if R_stages.shape[0] > 1 else 0]
+            pi_h = pi[h if pi.shape[0] > 1 else 0]
+            V_next, V_h = V[h + 1], V[h]
+            for b in loop(nb):
+                worst[b] = _residual_block(indptr, indices, data, R_h, row0, pi_h, use_pi,
+                                           V_next, V_h, b * BLOCK, min(S, (b + 1) * BLOCK))
+            out = max(out, _fold_max(worst))
+        return out
+
+    @njit(cache=True, parallel=loop is prange)
+    def q_discounted(indptr, indices, data, R, gamma, v, Q):
+        """``Q = R + gamma P v`` for a discounted model."""
+        S = R.shape[0]
+        nb = (S + BLOCK - 1) // BLOCK
+        for b in loop(nb):
+            _q_block(indptr, indices, data, R, gamma, v, b * BLOCK, min(S, (b + 1) * BLOCK), Q)
+
+    @njit(cache=True, parallel=loop is prange)
+    def value_iteration(indptr, indices, data, R, gamma, tol, max_iter, v, work):
+        """Jacobi sweeps ``v <- T v`` until ``gamma ||v_{k+1} - v_k|| <= tol (1 - gamma)`` or
+        ``max_iter``; returns ``(sweeps, last diff)`` with ``v`` holding the last iterate."""
+        S = R.shape[0]
+        nb = (S + BLOCK - 1) // BLOCK
+        diffs = np.zeros(nb)
+        n = 0
+        diff = np.inf
+        while n < max_iter:
+            for b in loop(nb):
+                diffs[b] = _sweep_block(indptr, indices, data, R, gamma, v, b * BLOCK,
+                                        min(S, (b + 1) * BLOCK), work)
+            diff = _fold_max(diffs)
+            for s in range(S):
+                v[s] = work[s]
+            n += 1
+            if gamma * diff <= tol * (1.0 - gamma):
+                break
+        return n, diff
+
+    return CSRDrivers(backward_induction, backward_values, evaluate_finite, fh_residual,
+                      q_discounted, value_iteration)
+
+
+#: The drivers with a serial loop over the blocks of a stage.
+SERIAL = _drivers(range)
+#: The same drivers with the blocks of a stage spread over numba's threads (same results).
+THREADED = _drivers(prange)
+
+
+def drivers_for(n_rows: int) -> CSRDrivers:
+    """:data:`THREADED` for stages of at least :data:`THREADED_MIN_ROWS` rows when numba runs
+    more than one thread in the calling thread (``numba.set_num_threads``), else :data:`SERIAL`."""
+    if n_rows >= THREADED_MIN_ROWS and numba.get_num_threads() > 1:
+        return THREADED
+    return SERIAL
 
 
 @njit(cache=True)

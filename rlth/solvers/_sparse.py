@@ -23,6 +23,12 @@ from ..models.policy import as_stochastic_policy
 _DUMMY_PI = np.zeros((1, 1, 1))
 
 
+def _drivers(mdp) -> KC.CSRDrivers:
+    """Serial or threaded kernels by the size of one stage
+    (:func:`~rlth._kernels.csr.drivers_for`)."""
+    return KC.drivers_for(mdp.n_states * mdp.n_actions)
+
+
 def compact_policy(mdp, pi, name: str = "pi") -> np.ndarray:
     """``pi`` as a stochastic ``[Hpi, S, A]`` array, ``Hpi = 1`` for a stationary policy (not
     broadcast over the horizon: at S = 1e6, H = 100 that copy would be 3.2 GB)."""
@@ -36,13 +42,13 @@ def compact_policy(mdp, pi, name: str = "pi") -> np.ndarray:
 
 def fh_optimal(mdp, V, Q, pi) -> None:
     """Fill ``V[H+1, S]``, ``Q[H, S, A]``, ``pi[H, S]`` by backward induction over CSR."""
-    KC.csr_backward_induction(mdp.indptr, mdp.indices, mdp.data, mdp.R_stages, mdp.horizon, V, Q,
-                              pi, True)
+    _drivers(mdp).backward_induction(mdp.indptr, mdp.indices, mdp.data, mdp.R_stages,
+                                     mdp.horizon, V, Q, pi)
 
 
 def optimal_value(mdp) -> float:
-    return float(KC.csr_backward_values(mdp.indptr, mdp.indices, mdp.data, mdp.R_stages,
-                                        mdp.horizon, mdp.rho))
+    return float(_drivers(mdp).backward_values(mdp.indptr, mdp.indices, mdp.data,
+                                               mdp.R_stages, mdp.horizon, mdp.rho))
 
 
 def fh_backup(mdp, V) -> np.ndarray:
@@ -58,20 +64,22 @@ def fh_evaluate(mdp, pis):
     H, S, A = mdp.horizon, mdp.n_states, mdp.n_actions
     V = np.empty((H + 1, S))
     Q = np.empty((H, S, A))
-    KC.csr_evaluate_finite(mdp.indptr, mdp.indices, mdp.data, mdp.R_stages, H, pis, V, Q)
+    _drivers(mdp).evaluate_finite(mdp.indptr, mdp.indices, mdp.data, mdp.R_stages, H, pis, V,
+                                  Q)
     return V, Q
 
 
 def fh_residual(mdp, V, pis=None) -> float:
     use_pi = pis is not None
-    return float(KC.csr_fh_residual(mdp.indptr, mdp.indices, mdp.data, mdp.R_stages,
-                                    mdp.horizon, V, pis if use_pi else _DUMMY_PI, use_pi))
+    return float(_drivers(mdp).fh_residual(mdp.indptr, mdp.indices, mdp.data, mdp.R_stages,
+                                           mdp.horizon, V, pis if use_pi else _DUMMY_PI,
+                                           use_pi))
 
 
 def disc_backup(mdp, V) -> np.ndarray:
     Q = np.empty((mdp.n_states, mdp.n_actions))
-    KC.csr_q_discounted(mdp.indptr, mdp.indices, mdp.data, mdp.R, mdp.gamma,
-                        np.ascontiguousarray(V, dtype=np.float64), Q)
+    _drivers(mdp).q_discounted(mdp.indptr, mdp.indices, mdp.data, mdp.R, mdp.gamma,
+                               np.ascontiguousarray(V, dtype=np.float64), Q)
     return Q
 
 
@@ -79,8 +87,8 @@ def vi_sweeps(mdp, v, tol, max_iter):
     if max_iter <= 0:
         return 0, np.inf
     work = np.empty_like(v)
-    n, diff = KC.csr_value_iteration(mdp.indptr, mdp.indices, mdp.data, mdp.R, mdp.gamma, tol,
-                                     max_iter, v, work)
+    n, diff = _drivers(mdp).value_iteration(mdp.indptr, mdp.indices, mdp.data, mdp.R,
+                                            mdp.gamma, tol, max_iter, v, work)
     return int(n), float(diff)
 
 

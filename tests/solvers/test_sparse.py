@@ -285,3 +285,78 @@ def test_index_dtype_follows_the_values_it_must_hold(monkeypatch):
     assert m.indices.dtype == np.int64 and m.indptr.dtype == np.int64
     m = random_mdp(10, 2, horizon=2, rng=0, branching=1, sparse=True)   # nnz = 20
     assert m.indices.dtype == np.int32 and m.indptr.dtype == np.int32
+
+
+def _solve_all(m, pi):
+    """Every CSR solver route, as arrays (finite horizon) for the flavour comparison."""
+    from rlth.solvers.dp import optimal_value
+    bi = backward_induction(m)
+    ev = evaluate_policy(m, pi)
+    return [bi.V, bi.Q, bi.pi, bi.bellman_residual, optimal_value(m), ev.V, ev.Q,
+            bellman_residual(m, ev.V, pi), bellman_residual(m, bi.V * 0.5)]
+
+
+@pytest.mark.parametrize("build", [
+    # three blocks of BLOCK states, the last one partial, stage-dependent transitions
+    lambda: random_mdp(2 * 4096 + 123, 2, horizon=3, rng=3, branching=3, stationary=False,
+                       sparse=True),
+    lambda: gridworld(9, 11, horizon=4, slip=0.3, sparse=True),          # one partial block
+    lambda: random_mdp(1, 1, horizon=2, rng=0, branching=1, sparse=True),  # one state
+])
+def test_threaded_drivers_return_the_bits_of_the_serial_ones(build, monkeypatch):
+    """Each state's backup reads only the previous stage and the per-block maxima are folded in
+    block order, so spreading the blocks over threads must change no bit of any solver."""
+    import rlth._kernels.csr as KC
+    m = build()
+    assert KC.BLOCK == 4096
+    pi = np.random.default_rng(0).dirichlet(np.ones(m.n_actions),
+                                            size=(m.horizon, m.n_states))
+    got = {}
+    for flavour in (KC.SERIAL, KC.THREADED):
+        with monkeypatch.context() as mp:
+            mp.setattr(KC, "drivers_for", lambda n_rows, f=flavour: f)
+            got[flavour] = _solve_all(m, pi)
+    for x, y in zip(got[KC.SERIAL], got[KC.THREADED]):
+        assert np.array_equal(x, y)
+    # and right, across block boundaries: scipy recomputes every backup (no rlth kernel)
+    V, Q, pi_star = got[KC.SERIAL][:3]
+    assert_bellman_optimal(m, (V, Q, pi_star), atol=1e-12)
+    assert_policy_value(m, pi, got[KC.SERIAL][5], atol=1e-12)
+
+
+def test_threaded_value_iteration_and_backup_equal_serial(monkeypatch):
+    import rlth._kernels.csr as KC
+    m = random_mdp(4096 + 57, 3, gamma=0.9, rng=4, branching=4, sparse=True)
+    got = {}
+    for flavour in (KC.SERIAL, KC.THREADED):
+        with monkeypatch.context() as mp:
+            mp.setattr(KC, "drivers_for", lambda n_rows, f=flavour: f)
+            sol = value_iteration(m, tol=1e-9)
+            got[flavour] = (sol.n_iter, sol.V, sol.Q, sol.pi, sol.error_bound,
+                            bellman_residual(m, sol.V))
+    a, b = got[KC.SERIAL], got[KC.THREADED]
+    assert a[0] == b[0] and all(np.array_equal(x, y) for x, y in zip(a[1:], b[1:]))
+    exact = policy_iteration(m)                   # sparse linear solves, no VI kernel
+    assert np.max(np.abs(a[1] - exact.V)) <= a[4] + exact.error_bound
+
+
+def test_drivers_are_threaded_by_stage_size_and_numba_thread_count():
+    """Threaded from THREADED_MIN_ROWS rows per stage when numba may use more than one thread;
+    serial below it, and serial when the caller set one thread (as a sweep's workers do)."""
+    import numba
+
+    import rlth._kernels.csr as KC
+    from rlth.solvers.dp import optimal_value
+    big = KC.THREADED_MIN_ROWS
+    assert KC.drivers_for(big - 1) is KC.SERIAL
+    n = numba.get_num_threads()
+    if n > 1:
+        assert KC.drivers_for(big) is KC.THREADED
+    try:
+        numba.set_num_threads(1)
+        assert KC.drivers_for(big) is KC.SERIAL
+    finally:
+        numba.set_num_threads(n)
+    m = random_mdp(big // 4, 4, horizon=2, rng=5, branching=2, sparse=True)  # on the threshold
+    args = (m.indptr, m.indices, m.data, m.R_stages, m.horizon, m.rho)
+    assert optimal_value(m) == KC.SERIAL.backward_values(*args) == KC.THREADED.backward_values(*args)
