@@ -69,25 +69,28 @@ A, BRANCHING, H, GAMMA, TOL = 4, 4, 50, 0.99, 1e-6
 
 
 @njit(cache=True, fastmath={"reassoc", "contract"})
-def _gather(indices, data, v):
+def _gather_range(indices, data, v, lo, hi):
     # the gather floor: the stored transitions' products with V, nothing else (indices cast to
     # unsigned as in rlth's kernel, so neither pays numba's negative-index test)
     acc = 0.0
-    for k in range(indices.size):
+    for k in range(np.uint64(lo), np.uint64(hi)):
         acc += data[k] * v[np.uint64(indices[k])]
     return acc
 
 
-@njit(cache=True, parallel=True, fastmath={"reassoc", "contract"})
+@njit(cache=True)
+def _gather(indices, data, v):
+    return _gather_range(indices, data, v, 0, indices.size)
+
+
+@njit(cache=True, parallel=True)
 def _gather_threaded(indices, data, v, n_parts):
-    # the same products split into n_parts contiguous runs over numba's threads
+    # the same products split into n_parts contiguous runs over numba's threads (the run is a
+    # separate fastmath function, as in rlth's drivers: a parfor body does not get the flags)
     part = np.zeros(n_parts)
     n = indices.size
     for p in prange(n_parts):
-        acc = 0.0
-        for k in range(p * n // n_parts, (p + 1) * n // n_parts):
-            acc += data[k] * v[np.uint64(indices[k])]
-        part[p] = acc
+        part[p] = _gather_range(indices, data, v, p * n // n_parts, (p + 1) * n // n_parts)
     return part.sum()
 
 

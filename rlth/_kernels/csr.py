@@ -58,22 +58,43 @@ THREADED_MIN_ROWS = 1 << 16
 
 
 @njit(cache=True, fastmath=_FM)
-def _row_dot(indptr, indices, data, r, v):
+def _range_dot(indices, data, v, lo, hi):
+    """``sum_{lo <= k < hi} data[k] v[indices[k]]`` left to right (``lo``, ``hi`` unsigned)."""
     # unsigned positions: numba then skips its negative-index wraparound test on every load,
     # which made this gather loop 1.7x slower than scipy's C loop on cache-resident models
     acc = 0.0
-    for k in range(np.uint64(indptr[r]), np.uint64(indptr[r + 1])):
+    for k in range(lo, hi):
         acc += data[k] * v[np.uint64(indices[k])]
     return acc
 
 
+# A state's A rows are contiguous: the two walkers below read its row ends from indptr once each
+# and carry k from one row to the next (1.1x on the gridworld against two indptr reads per row).
+
+@njit(cache=True)
+def _state_q(indptr, indices, data, R_h, row0, gamma, v, s, q):
+    """``q[a] = R_h[s, a] + gamma P[row0 + s A + a] . v`` for every action (``gamma = 1`` is
+    exact: ``x * 1.0 == x``)."""
+    A = R_h.shape[1]
+    r = row0 + s * A
+    k = np.uint64(indptr[r])
+    for a in range(A):
+        end = np.uint64(indptr[r + a + 1])
+        q[a] = R_h[s, a] + gamma * _range_dot(indices, data, v, k, end)
+        k = end
+
+
 @njit(cache=True)
 def _max_backup(indptr, indices, data, R_h, row0, gamma, v, s):
-    """``max_a R_h[s, a] + gamma P[row0 + s A + a] . v`` (``gamma = 1`` is exact)."""
+    """``max_a R_h[s, a] + gamma P[row0 + s A + a] . v``, stored nowhere."""
     A = R_h.shape[1]
+    r = row0 + s * A
+    k = np.uint64(indptr[r])
     best = -np.inf
     for a in range(A):
-        q = R_h[s, a] + gamma * _row_dot(indptr, indices, data, row0 + s * A + a, v)
+        end = np.uint64(indptr[r + a + 1])
+        q = R_h[s, a] + gamma * _range_dot(indices, data, v, k, end)
+        k = end
         best = q if q > best else best
     return best
 
@@ -82,15 +103,14 @@ def _max_backup(indptr, indices, data, R_h, row0, gamma, v, s):
 def _opt_block(indptr, indices, data, R_h, row0, V_next, lo, hi, V_h, Q_h, pi_h):
     """``Q_h = R_h + P_h V_next``, ``V_h = max_a Q_h`` and ``pi_h`` its lowest argmax (by
     selects; NaN never wins, as in the dense kernels) on the block."""
-    A = R_h.shape[1]
     for s in range(lo, hi):
+        q = Q_h[s]
+        _state_q(indptr, indices, data, R_h, row0, 1.0, V_next, s, q)
         best = -np.inf
         arg = 0
-        for a in range(A):
-            q = R_h[s, a] + _row_dot(indptr, indices, data, row0 + s * A + a, V_next)
-            Q_h[s, a] = q
-            better = q > best
-            best = q if better else best
+        for a in range(q.size):
+            better = q[a] > best
+            best = q[a] if better else best
             arg = a if better else arg
         V_h[s] = best
         pi_h[s] = arg
@@ -104,31 +124,33 @@ def _value_block(indptr, indices, data, R_h, row0, V_next, lo, hi, V_h):
 
 
 @njit(cache=True)
+def _policy_average(pi_s, q):
+    """``sum_a pi(a|s) q[a]`` over the actions with ``pi(a|s) != 0`` (an unplayed action's
+    ``-inf`` value does not enter)."""
+    acc = 0.0
+    for a in range(q.size):
+        if pi_s[a] != 0.0:
+            acc += pi_s[a] * q[a]
+    return acc
+
+
+@njit(cache=True)
 def _eval_block(indptr, indices, data, R_h, row0, pi_h, V_next, lo, hi, V_h, Q_h):
     """``Q_h = R_h + P_h V_next`` and ``V_h[s] = sum_a pi_h[s, a] Q_h[s, a]`` on the block."""
-    A = R_h.shape[1]
     for s in range(lo, hi):
-        acc = 0.0
-        for a in range(A):
-            q = R_h[s, a] + _row_dot(indptr, indices, data, row0 + s * A + a, V_next)
-            Q_h[s, a] = q
-            if pi_h[s, a] != 0.0:
-                acc += pi_h[s, a] * q
-        V_h[s] = acc
+        _state_q(indptr, indices, data, R_h, row0, 1.0, V_next, s, Q_h[s])
+        V_h[s] = _policy_average(pi_h[s], Q_h[s])
 
 
 @njit(cache=True)
 def _residual_block(indptr, indices, data, R_h, row0, pi_h, use_pi, V_next, V_h, lo, hi):
     """``max_s |(T_h V_next)(s) - V_h[s]|`` on the block (``T^pi`` if ``use_pi``)."""
-    A = R_h.shape[1]
+    q = np.empty(R_h.shape[1])
     worst = 0.0
     for s in range(lo, hi):
         if use_pi:
-            t = 0.0
-            for a in range(A):
-                q = R_h[s, a] + _row_dot(indptr, indices, data, row0 + s * A + a, V_next)
-                if pi_h[s, a] != 0.0:
-                    t += pi_h[s, a] * q
+            _state_q(indptr, indices, data, R_h, row0, 1.0, V_next, s, q)
+            t = _policy_average(pi_h[s], q)
         else:
             t = _max_backup(indptr, indices, data, R_h, row0, 1.0, V_next, s)
         worst = max(worst, abs(t - V_h[s]))
@@ -149,10 +171,8 @@ def _sweep_block(indptr, indices, data, R, gamma, v, lo, hi, out):
 @njit(cache=True)
 def _q_block(indptr, indices, data, R, gamma, v, lo, hi, Q):
     """``Q[s] = R[s] + gamma P[s] v`` on the block."""
-    A = R.shape[1]
     for s in range(lo, hi):
-        for a in range(A):
-            Q[s, a] = R[s, a] + gamma * _row_dot(indptr, indices, data, s * A + a, v)
+        _state_q(indptr, indices, data, R, 0, gamma, v, s, Q[s])
 
 
 @njit(cache=True)
