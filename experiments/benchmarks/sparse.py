@@ -64,37 +64,33 @@ import numpy as np
 import numba
 from numba import njit, prange
 
+from rlth._kernels.csr import _range_dot
+
 SIZES = [10**4, 10**5, 10**6]
 A, BRANCHING, H, GAMMA, TOL = 4, 4, 50, 0.99, 1e-6
 
 
-@njit(cache=True, fastmath={"reassoc", "contract"})
-def _gather_range(indices, data, v, lo, hi):
-    # the gather floor: the stored transitions' products with V, nothing else (indices cast to
-    # unsigned as in rlth's kernel, so neither pays numba's negative-index test)
-    acc = 0.0
-    for k in range(np.uint64(lo), np.uint64(hi)):
-        acc += data[k] * v[np.uint64(indices[k])]
-    return acc
-
-
-@njit(cache=True)
 def _gather(indices, data, v):
-    return _gather_range(indices, data, v, 0, indices.size)
+    """The gather floor: the stored transitions' products with V, nothing else, by the inner
+    loop of rlth's kernels (:func:`rlth._kernels.csr._range_dot`, unsigned positions)."""
+    return _range_dot(indices, data, v, np.uint64(0), np.uint64(indices.size))
 
 
-@njit(cache=True, parallel=True)
+# not cached: numba cannot reload a cached parallel function of a file imported under another
+# module name (`rlth bench` and the test load this script by path), so these two compile per run
+@njit(parallel=True)
 def _gather_threaded(indices, data, v, n_parts):
-    # the same products split into n_parts contiguous runs over numba's threads (the run is a
-    # separate fastmath function, as in rlth's drivers: a parfor body does not get the flags)
+    # the same products split into n_parts contiguous runs over numba's threads (the run is the
+    # kernels' separate fastmath function: a parfor body does not get the flags)
     part = np.zeros(n_parts)
     n = indices.size
     for p in prange(n_parts):
-        part[p] = _gather_range(indices, data, v, p * n // n_parts, (p + 1) * n // n_parts)
+        part[p] = _range_dot(indices, data, v, np.uint64(p * n // n_parts),
+                             np.uint64((p + 1) * n // n_parts))
     return part.sum()
 
 
-@njit(cache=True, parallel=True, fastmath=True)
+@njit(parallel=True, fastmath=True)
 def _threaded_sum(x):
     acc = 0.0
     for i in prange(x.size):
