@@ -239,6 +239,8 @@ def _both_layouts(build, monkeypatch):
 @pytest.mark.parametrize("build", [
     lambda: random_mdp(40, 3, horizon=6, rng=1, branching=3, stationary=False, sparse=True),
     lambda: gridworld(6, 7, horizon=5, slip=0.2, sparse=True),
+    # rows long enough for the compiler to vectorise the sum into partial sums
+    lambda: random_mdp(300, 3, horizon=5, rng=1, branching=64, sparse=True),
 ])
 def test_int32_and_int64_index_layouts_give_bit_identical_solutions(build, monkeypatch):
     """The kernels are specialised on the index dtype by numba, one source: every solver must
@@ -301,6 +303,7 @@ def _solve_all(m, pi):
     lambda: random_mdp(2 * 4096 + 123, 2, horizon=3, rng=3, branching=3, stationary=False,
                        sparse=True),
     lambda: gridworld(9, 11, horizon=4, slip=0.3, sparse=True),          # one partial block
+    lambda: random_mdp(4096 + 5, 2, horizon=2, rng=2, branching=64, sparse=True),  # long rows
     lambda: random_mdp(1, 1, horizon=2, rng=0, branching=1, sparse=True),  # one state
 ])
 def test_threaded_drivers_return_the_bits_of_the_serial_ones(build, monkeypatch):
