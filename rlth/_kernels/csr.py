@@ -14,8 +14,10 @@ layouts give the same bits.  Beyond the streamed CSR arrays each stored transiti
 ``V[s']`` at an arbitrary position: for random successors that gather, not the stream, bounds a
 sweep once ``V`` leaves the core's caches (``experiments/benchmarks/sparse.py`` measures both
 floors).  Each row sum runs over the row's stored (sorted) successors in one compiled loop
-(``reassoc`` lets the compiler split a long row into vector partial sums, the same split on
-every call, whatever the index dtype or the flavour below; tested to 64 successors); maxima take
+(``reassoc`` lets the compiler split a long row into vector partial sums: the same split on
+every call and for both flavours below, and on the AVX-512 hosts tested for both index dtypes,
+to 64 successors; another vector ISA could split int32 and int64 rows differently, which the
+layout tests would then report); maxima take
 the lowest action index on ties, as the dense kernels, by a select rather than a branch (a
 branch on which action wins is unpredictable on random models, and each misprediction discards
 the gathers issued after it: 1.2x on the 1e6 gridworld).  Strict IEEE arithmetic except
@@ -102,6 +104,13 @@ def _max_backup(indptr, indices, data, R_h, row0, gamma, v, s):
 
 
 @njit(cache=True)
+def _sup(acc, d):
+    """``max(acc, d)`` that keeps a NaN once seen, so a certificate of a ``V`` holding NaN (or
+    ``inf - inf``) is NaN, as the dense kernels' (numba's ``max(0.0, nan)`` is ``0.0``)."""
+    return d if (d > acc or d != d) else acc
+
+
+@njit(cache=True)
 def _opt_block(indptr, indices, data, R_h, row0, V_next, lo, hi, V_h, Q_h, pi_h):
     """``Q_h = R_h + P_h V_next``, ``V_h = max_a Q_h`` and ``pi_h`` its lowest argmax (by
     selects; NaN never wins, as in the dense kernels) on the block."""
@@ -155,7 +164,7 @@ def _residual_block(indptr, indices, data, R_h, row0, pi_h, use_pi, V_next, V_h,
             t = _policy_average(pi_h[s], q)
         else:
             t = _max_backup(indptr, indices, data, R_h, row0, 1.0, V_next, s)
-        worst = max(worst, abs(t - V_h[s]))
+        worst = _sup(worst, abs(t - V_h[s]))
     return worst
 
 
@@ -166,7 +175,7 @@ def _sweep_block(indptr, indices, data, R, gamma, v, lo, hi, out):
     for s in range(lo, hi):
         best = _max_backup(indptr, indices, data, R, 0, gamma, v, s)
         out[s] = best
-        diff = max(diff, abs(best - v[s]))
+        diff = _sup(diff, abs(best - v[s]))
     return diff
 
 
@@ -190,7 +199,7 @@ def _stage(indptr, R_stages, h):
 def _fold_max(x):
     out = 0.0
     for i in range(x.size):
-        out = max(out, x[i])
+        out = _sup(out, x[i])
     return out
 
 
@@ -263,7 +272,7 @@ def _drivers(loop) -> CSRDrivers:
         nb = (S + BLOCK - 1) // BLOCK
         out = 0.0
         for s in range(S):
-            out = max(out, abs(V[H, s]))
+            out = _sup(out, abs(V[H, s]))
         worst = np.zeros(nb)
         for h in range(H):
             row0, R_h = _stage(indptr, R_stages, h)
@@ -272,7 +281,7 @@ def _drivers(loop) -> CSRDrivers:
             for b in loop(nb):
                 worst[b] = _residual_block(indptr, indices, data, R_h, row0, pi_h, use_pi,
                                            V_next, V_h, b * BLOCK, min(S, (b + 1) * BLOCK))
-            out = max(out, _fold_max(worst))
+            out = _sup(out, _fold_max(worst))
         return out
 
     @njit(cache=True, parallel=loop is prange)

@@ -363,3 +363,28 @@ def test_drivers_are_threaded_by_stage_size_and_numba_thread_count():
     m = random_mdp(big // 4, 4, horizon=2, rng=5, branching=2, sparse=True)  # on the threshold
     args = (m.indptr, m.indices, m.data, m.R_stages, m.horizon, m.rho)
     assert optimal_value(m) == KC.SERIAL.backward_values(*args) == KC.THREADED.backward_values(*args)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_kernel_certificates_of_a_non_finite_value_are_nan_as_the_dense_ones(bad):
+    """A NaN difference, or inf - inf, must not vanish from the sup norm (numba's max(0, nan) is
+    0). The public solvers refuse a non-finite V, so this is the kernels' own contract, shared
+    with the dense certificate (rlth._kernels.dp.fh_residual_kernel): NaN on either flavour,
+    whichever stage holds it."""
+    import rlth._kernels.csr as KC
+    from rlth._kernels.dp import fh_residual_kernel
+    d = random_mdp(6, 2, horizon=3, rng=0, branching=2)
+    sm = to_sparse(d)
+    pi = np.full((d.horizon, d.n_states, d.n_actions), 0.5)
+    for h, s in ((1, 2), (0, 5)):
+        V = backward_induction(d).V.copy()
+        V[h, s] = bad
+        if bad == np.inf:              # inf - inf in the backup of the stage before
+            V[h - 1 if h else 0, :] = np.inf if h else V[0, :]
+        dense = fh_residual_kernel(d.P_stages, d.R_stages, V)
+        assert np.isnan(dense) or (bad == np.inf and h == 0)
+        for flavour in (KC.SERIAL, KC.THREADED):
+            for use_pi in (False, True):
+                got = flavour.fh_residual(sm.indptr, sm.indices, sm.data, sm.R_stages,
+                                          sm.horizon, V, pi, use_pi)
+                assert np.isnan(got) == np.isnan(dense), (flavour, use_pi, got, dense)
