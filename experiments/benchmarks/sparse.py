@@ -321,7 +321,8 @@ def _finite_table(rows):
 
 def _floor_table(rows):
     lines = ["| instance | S | bw floor 1 | gather floor 1 | bw floor 2 | gather floor 2 "
-             "| gather / bw, 1 thread | gather / bw, threads |", "|---|---|---|---|---|---|---|---|"]
+             "| gather / bw, 1 thread | gather / bw, threads |",
+             "|---|---|---|---|---|---|---|---|"]
     for r in rows:
         lines.append(f"| {r['kind']} | {r['S']:.0e} | {r['bw1']:.3f} s "
                      f"| {r['gather1']:.3f} s | {r['bw2']:.3f} s | {r['gather2']:.3f} s "

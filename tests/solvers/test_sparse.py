@@ -362,7 +362,8 @@ def test_drivers_are_threaded_by_stage_size_and_numba_thread_count():
         numba.set_num_threads(n)
     m = random_mdp(big // 4, 4, horizon=2, rng=5, branching=2, sparse=True)  # on the threshold
     args = (m.indptr, m.indices, m.data, m.R_stages, m.horizon, m.rho)
-    assert optimal_value(m) == KC.SERIAL.backward_values(*args) == KC.THREADED.backward_values(*args)
+    serial, threaded = KC.SERIAL.backward_values(*args), KC.THREADED.backward_values(*args)
+    assert optimal_value(m) == serial == threaded
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf])
