@@ -9,8 +9,6 @@ New public functions join the tables below.
 """
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -44,17 +42,10 @@ from rlth.models import (ContextualBandit, DiscountedMDP, FiniteHorizonMDP, Line
                          MarkovGame, MatrixGame, MultiArmedBandit, SparseDiscountedMDP,
                          SparseFiniteHorizonMDP, as_stochastic_policy)
 
+from _rejects import rejects  # tests/harness/_rejects.py
+
 HUGE = 10**7  # with a 2-D or 3-D array of this side, far above any machine's memory
 assert HUGE**2 * 8 > MAX_ARRAY_BYTES or HUGE**3 * 8 > MAX_ARRAY_BYTES
-
-
-def rejects(name: str, fn, *args, **kwargs) -> str:
-    """``fn(*args, **kwargs)`` raises ValueError whose message starts with ``name``."""
-    with pytest.raises(ValueError) as info:
-        fn(*args, **kwargs)
-    msg = str(info.value)
-    assert re.match(rf"{re.escape(name)}\b", msg), f"message does not start with {name!r}: {msg}"
-    return msg
 
 
 # ----------------------------------------------------------------------------------- fixtures

@@ -6,8 +6,6 @@ starts with the argument's name (docs/explanation/conventions.md section 4), nev
 """
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pytest
 
@@ -26,14 +24,7 @@ from rlth.instances.heterogeneous import partial_coverage, perturbed_garnet
 from rlth.instances.linear_offline import onehot_coin
 from rlth.models import ContextualBandit, MultiArmedBandit
 
-
-def rejects(name: str, fn, *args, **kwargs) -> str:
-    """``fn(*args, **kwargs)`` raises ValueError whose message starts with ``name``."""
-    with pytest.raises(ValueError) as info:
-        fn(*args, **kwargs)
-    msg = str(info.value)
-    assert re.match(rf"{re.escape(name)}\b", msg), f"message does not start with {name!r}: {msg}"
-    return msg
+from _rejects import rejects  # tests/harness/_rejects.py
 
 
 # ------------------------------------------------------------------------- LCB: the dataset

@@ -32,16 +32,13 @@ from rlth.theory import nash_md as th_nash
 from rlth.theory import selftest as th_self
 from rlth.theory import stepmix as th_step
 
+from _rejects import rejects  # tests/harness/_rejects.py
+
 HUGE = 10**7
 
 SETTINGS = settings(max_examples=25, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture,
                                            HealthCheck.too_slow])
-
-
-def rejects(name, fn, *args, **kwargs):
-    with pytest.raises(ValueError, match=rf"^{name}\b"):
-        fn(*args, **kwargs)
 
 
 # ----------------------------------------------------------------------------------- fixtures
