@@ -1875,29 +1875,16 @@ def _same(a, b):
 
 
 # ============================================================== (h) numerics, exact oracles
-def _solve_exact(M, b):
-    """Gaussian elimination over the rationals."""
-    n = len(b)
-    M = [list(r) + [b[i]] for i, r in enumerate(M)]
-    for i in range(n):
-        p = next(k for k in range(i, n) if M[k][i] != 0)
-        M[i], M[p] = M[p], M[i]
-        for k in range(n):
-            if k != i and M[k][i] != 0:
-                f = M[k][i] / M[i][i]
-                M[k] = [x - f * y for x, y in zip(M[k], M[i])]
-    return [M[i][n] / M[i][i] for i in range(n)]
-
-
 def exact_discounted_optimum(P, R, gamma):
     """V* by enumeration of deterministic policies, in exact rational arithmetic."""
     import itertools
+    from rlth.reference import solve_rational
     S, A = len(R), len(R[0])
     best = None
     for pol in itertools.product(range(A), repeat=S):
         M = [[(Fraction(int(s == t)) - gamma * P[s][pol[s]][t]) for t in range(S)]
              for s in range(S)]
-        V = _solve_exact(M, [R[s][pol[s]] for s in range(S)])
+        V = solve_rational(M, [R[s][pol[s]] for s in range(S)])
         best = V if best is None else [max(x, y) for x, y in zip(best, V)]
     return best
 

@@ -5,9 +5,11 @@ against the textbook or paper; the tests use them as independent oracles for the
 kernels, and the tutorials show them beside the kernels.
 """
 from .dp import backward_induction, policy_evaluation, policy_iteration, value_iteration
+from .exact import solve_rational
 from .offline import lcb, pevi, ridge_lsvi, vi_lcb
 from .online import ucbvi_episode
 from .preference import nash_md_step
 
 __all__ = ["backward_induction", "policy_evaluation", "value_iteration", "policy_iteration",
-           "lcb", "vi_lcb", "ridge_lsvi", "pevi", "ucbvi_episode", "nash_md_step"]
+           "lcb", "vi_lcb", "ridge_lsvi", "pevi", "ucbvi_episode", "nash_md_step",
+           "solve_rational"]

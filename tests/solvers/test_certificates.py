@@ -13,26 +13,13 @@ import pytest
 
 from rlth.instances import random_mdp
 from rlth.models import DiscountedMDP
+from rlth.reference import solve_rational
 from rlth.solvers import lp as lp_mod
 from rlth.solvers.dp import (backup_rounding, policy_iteration,
                              value_iteration)
 from rlth.solvers.lp import LPSolverError, solve_lp
 
 U = np.finfo(float).eps / 2
-
-
-def _solve_exact(M, b):
-    """Gaussian elimination over Fractions (M square, nonsingular)."""
-    n = len(b)
-    M = [row[:] + [b[i]] for i, row in enumerate(M)]
-    for c in range(n):
-        p = next(r for r in range(c, n) if M[r][c] != 0)
-        M[c], M[p] = M[p], M[c]
-        for r in range(n):
-            if r != c and M[r][c] != 0:
-                f = M[r][c] / M[c][c]
-                M[r] = [a - f * e for a, e in zip(M[r], M[c])]
-    return [M[i][n] / M[i][i] for i in range(n)]
 
 
 def exact_v_star(mdp, pi0):
@@ -44,7 +31,7 @@ def exact_v_star(mdp, pi0):
     pi = [int(a) for a in pi0]
     for _ in range(100):
         M = [[(1 if s == t else 0) - g * P[s][pi[s]][t] for t in range(S)] for s in range(S)]
-        V = _solve_exact(M, [R[s][pi[s]] for s in range(S)])
+        V = solve_rational(M, [R[s][pi[s]] for s in range(S)])
         Q = [[R[s][a] + g * sum(P[s][a][t] * V[t] for t in range(S)) for a in range(A)]
              for s in range(S)]
         new = [max(range(A), key=lambda a: (Q[s][a], a == pi[s])) for s in range(S)]
